@@ -113,6 +113,7 @@ export function parseTimerSchedule(expression: string): TimerSchedule {
     }
     throw new ScheduleError(expression, 'the schedule never fires');
   };
+  next(Date.UTC(2000, 0, 1)); // throws now for a schedule that can never fire (e.g. 31 February)
   return { kind: 'cron', expression: trimmed, next };
 }
 
