@@ -1,0 +1,95 @@
+/**
+ * A gateway-annotated pod's network, as data (pure): which routes its namespace gets and the
+ * ingress-reply rule set. Upstream's SetPodRoutes + addRoutingForIngress (reference §5.4).
+ */
+import type { DefaultRoute } from '../common/kube/types.js';
+import type { RouteInfo } from '../common/ip.js';
+
+/** The pod's WireGuard interface. */
+export const POD_WIREGUARD_LINK = 'wg0';
+/** Next hop every pod route through the tunnel uses (the gateway's link-local tunnel address). */
+export const GATEWAY_TUNNEL_NEXT_HOP = 'fe80::1';
+/** fwmark and routing table of replies to inbound connections (upstream 8738 = 0x2222). */
+export const POD_INGRESS_MARK = 0x2222;
+/** nftables table egret owns inside the pod's namespace. */
+export const POD_NFT_TABLE = 'egret-pod';
+
+export type PodRouteChange =
+  | { readonly kind: 'delete'; readonly dst: string; readonly dev: string }
+  | {
+      readonly kind: 'add';
+      readonly dst: string;
+      readonly dev: string;
+      readonly via?: string;
+      readonly via6?: string;
+      readonly scopeLink?: boolean;
+      readonly table?: number;
+    };
+
+/**
+ * Route changes for the pod namespace's main table, plus the ingress table.
+ *
+ * - `staticEgressGateway`: every eth0 route goes; `<gw>/32 dev eth0 scope link`; default
+ *   `via inet6 fe80::1 dev wg0` (RTA_VIA: an IPv4 route with an IPv6 next hop — works on
+ *   wireguard-go's TUN as on a kernel device, checked by the data-path tests); each exception
+ *   (configuration `excludeCidrs` + node exceptions + cluster CIDRs) `via <gw> dev eth0`.
+ * - `azureNetworking`: eth0 routes stay; only the configuration's `excludeCidrs` go through wg0
+ *   (upstream's reading of `excludeCidrs` in this mode).
+ * - Both: table 0x2222 `default via <gw> dev eth0` for replies to inbound connections.
+ */
+export function planPodRoutes(input: {
+  readonly mode: DefaultRoute;
+  readonly eth0: string;
+  readonly gateway: string;
+  readonly eth0Routes: readonly RouteInfo[];
+  readonly excludeCidrs: readonly string[];
+  readonly nodeExceptionCidrs: readonly string[];
+  readonly clusterCidrs: readonly string[];
+}): PodRouteChange[] {
+  const { eth0, gateway } = input;
+  const out: PodRouteChange[] = [];
+  if (input.mode === 'staticEgressGateway') {
+    for (const r of input.eth0Routes) if (r.dev === eth0) out.push({ kind: 'delete', dst: r.dst, dev: eth0 });
+    out.push({ kind: 'add', dst: `${gateway}/32`, dev: eth0, scopeLink: true });
+    out.push({ kind: 'add', dst: '0.0.0.0/0', dev: POD_WIREGUARD_LINK, via6: GATEWAY_TUNNEL_NEXT_HOP });
+    const exceptions = [
+      ...new Set([...input.excludeCidrs, ...input.nodeExceptionCidrs, ...input.clusterCidrs]),
+    ].sort();
+    for (const cidr of exceptions) out.push({ kind: 'add', dst: cidr, dev: eth0, via: gateway });
+  } else {
+    for (const cidr of [...new Set(input.excludeCidrs)].sort())
+      out.push({ kind: 'add', dst: cidr, dev: POD_WIREGUARD_LINK, via6: GATEWAY_TUNNEL_NEXT_HOP });
+  }
+  out.push({ kind: 'add', dst: '0.0.0.0/0', dev: eth0, via: gateway, table: POD_INGRESS_MARK });
+  return out;
+}
+
+/** `ip route` arguments of a change. */
+export function routeArgs(c: PodRouteChange): string[] {
+  if (c.kind === 'delete') return ['route', 'del', c.dst, 'dev', c.dev];
+  const args = ['route', 'replace', c.dst];
+  if (c.via !== undefined) args.push('via', c.via);
+  if (c.via6 !== undefined) args.push('via', 'inet6', c.via6);
+  args.push('dev', c.dev);
+  if (c.scopeLink === true) args.push('scope', 'link');
+  if (c.table !== undefined) args.push('table', String(c.table));
+  return args;
+}
+
+/**
+ * Replies to connections that came in on eth0 leave through eth0 again, whatever the default route
+ * says (otherwise a reply would go through the tunnel and be SNATed on the gateway). Connections
+ * that are new on eth0 get conntrack mark 0x2222; packets of those connections that the pod sends
+ * get fwmark 0x2222 in a `route` chain (so they are routed again) and the fwmark rule sends them to
+ * table 0x2222. Upstream marks every eth0 packet with iptables MARK/CONNMARK; marking only new
+ * connections leaves replies to the pod's own outbound connections alone.
+ */
+export function renderPodIngressRules(eth0: string): string {
+  const mark = `0x${POD_INGRESS_MARK.toString(16)}`;
+  return (
+    `\tchain prerouting {\n\t\ttype filter hook prerouting priority mangle; policy accept;\n` +
+    `\t\tiifname "${eth0}" ct state new ct mark set ${mark}\n\t}\n` +
+    `\tchain output {\n\t\ttype route hook output priority mangle; policy accept;\n` +
+    `\t\tct mark ${mark} meta mark set ${mark}\n\t}\n`
+  );
+}
