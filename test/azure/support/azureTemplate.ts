@@ -1,0 +1,103 @@
+/**
+ * Test facade over the checked-in deployment template: read it, deploy it in memory with a parameter
+ * set, and read back what a user would look at (app settings, role assignments, event subscriptions).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { deployTemplate, type Deployment, type DeployedResource } from './armDeployment.js';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const templatePath = fileURLToPath(new URL('../../../infra/azure/azuredeploy.json', import.meta.url));
+export const parametersExamplePath = fileURLToPath(
+  new URL('../../../infra/azure/azuredeploy.parameters.example.json', import.meta.url),
+);
+
+export type TemplateJson = {
+  parameters: Record<string, { type: string; defaultValue?: unknown; allowedValues?: unknown[] }>;
+  variables: Record<string, unknown>;
+  resources: Record<string, unknown>[];
+  outputs: Record<string, { type: string; value: unknown }>;
+};
+
+/** The checked-in template (the deployable artefact), parsed. */
+export function readTemplate(): TemplateJson {
+  return JSON.parse(readFileSync(templatePath, 'utf8')) as TemplateJson;
+}
+
+export const SUBSCRIPTION = '11111111-2222-3333-4444-555555555555';
+export const TENANT = '99999999-8888-7777-6666-555555555555';
+export const CONTROL_PLANE_RG = 'egret-rg';
+export const GATEWAY_RG = 'MC_aks-rg_aks1_westeurope';
+export const POOL_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${GATEWAY_RG}/providers/Microsoft.Compute/virtualMachineScaleSets/aks-gw-31415926-vmss`;
+export const RELAY_SECRET = 'relay-secret-'.padEnd(48, 'x');
+
+/** The smallest parameter set a user must give (the template's required parameters). */
+export const REQUIRED_PARAMETERS = {
+  gatewayResourceGroup: GATEWAY_RG,
+  vnetName: 'aks-vnet',
+  subnetName: 'ilb-subnet',
+};
+
+export function deploy(
+  parameters: Readonly<Record<string, unknown>>,
+  template: unknown = readTemplate(),
+): Deployment {
+  return deployTemplate(
+    template,
+    {
+      subscriptionId: SUBSCRIPTION,
+      tenantId: TENANT,
+      resourceGroup: CONTROL_PLANE_RG,
+      location: 'westeurope',
+    },
+    parameters,
+  );
+}
+
+export function resourcesOfType(d: Deployment, type: string): DeployedResource[] {
+  return d.resources.filter((r) => r.type.toLowerCase() === type.toLowerCase());
+}
+
+export function only<T>(list: readonly T[], what: string): T {
+  if (list.length !== 1) throw new Error(`expected exactly one ${what}, found ${list.length}`);
+  return list[0]!;
+}
+
+/** The Function App's app settings as the platform would set them (name → value). */
+export function appSettingsOf(d: Deployment): Record<string, string> {
+  const site = only(resourcesOfType(d, 'Microsoft.Web/sites'), 'Function App');
+  const list = (site.body.properties as { siteConfig: { appSettings: { name: string; value: unknown }[] } })
+    .siteConfig.appSettings;
+  const out: Record<string, string> = {};
+  for (const { name, value } of list) {
+    if (name in out) throw new Error(`app setting ${name} is set twice`);
+    if (typeof value !== 'string')
+      throw new Error(`app setting ${name} is not a string: ${JSON.stringify(value)}`);
+    out[name] = value;
+  }
+  return out;
+}
+
+export interface RoleAssignment {
+  readonly roleDefinitionId: string;
+  readonly principalId: string;
+  /** The id of the resource group or resource it applies to. */
+  readonly scope: string;
+  readonly name: string;
+}
+
+export function roleAssignmentsOf(d: Deployment): RoleAssignment[] {
+  return resourcesOfType(d, 'Microsoft.Authorization/roleAssignments').map((r) => {
+    const p = r.body.properties as { roleDefinitionId: string; principalId: string };
+    return {
+      roleDefinitionId: p.roleDefinitionId,
+      principalId: p.principalId,
+      scope: r.scopeId!,
+      name: r.name,
+    };
+  });
+}
+
+export const rgId = (rg: string): string => `/subscriptions/${SUBSCRIPTION}/resourceGroups/${rg}`;
+export const roleDefinitionId = (id: string): string =>
+  `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
