@@ -4,10 +4,11 @@
  */
 import type { ReadyReason } from './conditions.js';
 import type {
-  LoadBalancer,
+  BackendAddressPool,
+  FrontendIpConfiguration,
+  LoadBalancingRule,
   NetworkInterface,
-  PublicIpAddress,
-  PublicIpPrefix,
+  Probe,
   VirtualMachineScaleSet,
   VirtualMachineScaleSetVm,
 } from './observed.js';
@@ -87,19 +88,35 @@ export type PlanStep =
 /** The kind of a plan step. */
 export type PlanStepKind = PlanStep['kind'];
 
-/** Body of a public IP prefix PUT (create only: prefix length is immutable). */
-export type PublicIpPrefixBody = Omit<PublicIpPrefix, 'id'> & {
+/** Body of a public IP prefix PUT (create only: a prefix length is immutable). */
+export interface PublicIpPrefixBody {
+  readonly name: string;
+  readonly location: string;
   readonly sku: { readonly name: string; readonly tier: string };
+  readonly prefixLength: number;
   readonly publicIPAddressVersion: 'IPv4';
-};
+}
 /** Body of a public IP PUT (create only). */
-export type PublicIpAddressBody = Omit<PublicIpAddress, 'id'> & {
+export interface PublicIpAddressBody {
+  readonly name: string;
+  readonly location: string;
   readonly sku: { readonly name: string; readonly tier: string };
   readonly publicIPAddressVersion: 'IPv4';
   readonly publicIPAllocationMethod: 'Static';
-};
-/** Body of a load balancer PUT. */
-export type LoadBalancerBody = Omit<LoadBalancer, 'id'> & { readonly id?: string };
+  readonly publicIPPrefix: { readonly id: string };
+}
+/** Body of a load balancer PUT: the observed ILB (unknown fields kept) with egret's lists. */
+export interface LoadBalancerBody {
+  readonly id?: string;
+  readonly name: string;
+  readonly location?: string;
+  readonly sku?: { readonly name?: string; readonly tier?: string };
+  readonly frontendIPConfigurations: readonly FrontendIpConfiguration[];
+  readonly backendAddressPools: readonly BackendAddressPool[];
+  readonly loadBalancingRules: readonly LoadBalancingRule[];
+  readonly probes: readonly Probe[];
+  readonly [field: string]: unknown;
+}
 
 /** What the plan means for one configuration of the pool. */
 export type ConfigurationOutcome =

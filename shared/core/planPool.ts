@@ -35,10 +35,11 @@
  * configurations; rules do not depend on NICs, so no Azure constraint is broken).
  *
  * ## Ports
- * Per pool, in 6000–6999. A configuration keeps the port of its existing rule (if the rule is sane:
- * frontendPort = backendPort, in range), else its claim from egret's state, else it gets the lowest port
- * not used by any rule on the pool's backend pool nor by any claim (configurations in uid order). Ports
- * of configurations being deleted are not reused in the same plan. None left ⇒ `PortsExhausted`.
+ * Per pool, in 6000–6999. A configuration keeps its claim from egret's state (so a rule whose port was
+ * edited out of band is put back), else the port of its existing rule if that rule is sane
+ * (frontendPort = backendPort, in range; this adopts upstream's rules), else it gets the lowest port not
+ * used by any rule on the pool's backend pool nor by any claim (configurations in uid order). Ports of
+ * configurations being deleted are not reused in the same plan. None left ⇒ `PortsExhausted`.
  *
  * ## Forced writes
  * A member in provisioningState `Failed` is re-PUT unchanged (upstream #981: failed instance PUTs were
@@ -266,6 +267,13 @@ export function planPool(input: PlanPoolInput): Plan {
             ? '; a prefix length cannot change: recreate the configuration to get a new prefix'
             : ''),
       });
+    } else if (wanted !== undefined && memberCount(input.members, nicMembers) > 2 ** (32 - wanted)) {
+      blocked.set(c.uid, {
+        reason: 'PrefixSizeMismatch',
+        message:
+          `the gateway pool has ${memberCount(input.members, nicMembers)} members but a /${wanted} prefix holds ` +
+          `${2 ** (32 - wanted)} addresses; use a larger prefix (a smaller prefix length)`,
+      });
     } else if (nicPool) {
       const clash = nicMembers
         .map((m) => pipsByKey.get(armIdKey(publicIpAddressId(pipLocation, pipName(prefix.name, m.nic.name)))))
@@ -291,7 +299,19 @@ export function planPool(input: PlanPoolInput): Plan {
     p !== undefined && Number.isInteger(p) && p >= WIREGUARD_PORT_MIN && p <= WIREGUARD_PORT_MAX;
   const taken = new Set<number>();
   const present = configs.filter((c) => c.state.kind === 'present');
+  // 1. egret's own record (claims) first, so a drifted rule is put back rather than adopted;
+  // 2. then the port of an existing sane rule (adopting upstream's or a lost claim);
   for (const c of present) {
+    const claim = input.portClaims
+      .filter((p) => eqName(p.configUid, c.uid) && inRange(p.port) && !taken.has(p.port))
+      .sort((a, b) => a.port - b.port)[0];
+    if (claim !== undefined) {
+      ports.set(c.uid, claim.port);
+      taken.add(claim.port);
+    }
+  }
+  for (const c of present) {
+    if (ports.has(c.uid)) continue;
     const rule = ourRules.find((r) => eqName(r.name, c.uid));
     if (
       rule !== undefined &&
@@ -303,19 +323,7 @@ export function planPool(input: PlanPoolInput): Plan {
       taken.add(rule.frontendPort);
     }
   }
-  for (const c of present) {
-    if (ports.has(c.uid)) continue;
-    const claim = input.portClaims.find(
-      (p) => eqName(p.configUid, c.uid) && inRange(p.port) && !taken.has(p.port),
-    );
-    const claimedByOther = (port: number): boolean =>
-      input.portClaims.some((p) => p.port === port && !eqName(p.configUid, c.uid)) ||
-      ourRules.some((r) => (r.frontendPort === port || r.backendPort === port) && !eqName(r.name, c.uid));
-    if (claim !== undefined && !claimedByOther(claim.port)) {
-      ports.set(c.uid, claim.port);
-      taken.add(claim.port);
-    }
-  }
+  // 3. else the lowest port no rule on the pool's backend pool and no claim uses.
   for (const c of present) {
     if (ports.has(c.uid) || blocked.has(c.uid)) continue;
     let port = WIREGUARD_PORT_MIN;
@@ -639,6 +647,10 @@ export function planPool(input: PlanPoolInput): Plan {
       .map((c) => ({ configUid: c.uid, port: ports.get(c.uid) as number })),
     outcomes,
   };
+}
+
+function memberCount(members: ObservedPoolMembers, nicMembers: readonly NicMember[]): number {
+  return members.kind === 'vmss' ? members.instances.length : nicMembers.length;
 }
 
 // ---- Prefix and public IP names --------------------------------------------------------------------
