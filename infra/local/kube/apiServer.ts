@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { loadYaml } from '@kubernetes/client-node';
+import yaml from 'js-yaml';
 import { CRD_CLEANUP_FINALIZER, establishedStatus, resourceTypeFromCrd, TypeRegistry } from './crdRegistry.js';
 import { cloneJson, isJsonObject, jsonEqual, metadataOf, stringAt, stringMapAt, type Json, type JsonObject } from './json.js';
 import {
@@ -589,7 +589,9 @@ export class ApiServer {
     const text = body.toString('utf8');
     let config: unknown;
     try {
-      config = text.trimStart().startsWith('{') ? JSON.parse(text) : loadYaml(text);
+      // JSON first (what client-node and kubectl send); YAML otherwise. Never client-node's
+      // loadYaml: it converts to typed models (renamed fields, Dates), which a server must not.
+      config = text.trimStart().startsWith('{') ? JSON.parse(text) : yaml.load(text);
     } catch (e) {
       throw badRequest(`error decoding YAML: ${(e as Error).message}`);
     }
