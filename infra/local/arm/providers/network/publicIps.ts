@@ -1,0 +1,270 @@
+/**
+ * Public IP prefixes (/28–/31, carved from documentation ranges) and public IP addresses (Static from a
+ * prefix takes its next free address). A prefix with any address in use cannot be deleted
+ * (`InUsePublicIpPrefixCannotBeDeleted`, which upstream kube-egress-gateway hit in PR #1223); a public
+ * IP attached to an ipConfiguration cannot be deleted either.
+ */
+import { randomUUID } from 'node:crypto';
+import { ArmError, armErrors } from '../../core/armError.js';
+import type { JsonObject } from '../../core/json.js';
+import { clone, num, obj, str } from '../../core/json.js';
+import { allocatePrefix, formatCidr } from '../../core/ipam.js';
+import { isIdOfType, sameId } from '../../core/resourceId.js';
+import type { ArmRequest, Route } from '../../router.js';
+import type { StoredResource } from '../../store.js';
+import type { ProviderContext } from '../context.js';
+import { canonicalId, checkName, okResource, page, requireBody, requireLocation, requireResourceGroup } from '../context.js';
+import {
+  ipConsumers,
+  PIP_TYPE,
+  PREFIX_TYPE,
+  takeFromPool,
+  takeFromPrefix,
+  usedPoolAddresses,
+  usedPrefixAddresses,
+} from './addressing.js';
+import { networkDelete, networkPut } from './networkWrites.js';
+
+const RG = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network';
+
+export function publicIpRoutes(ctx: ProviderContext): Route[] {
+  const prefixId = (p: Readonly<Record<string, string>>) =>
+    canonicalId(ctx, p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '', `Microsoft.Network/publicIPPrefixes/${p['publicIpPrefixName'] ?? ''}`);
+  const pipId = (p: Readonly<Record<string, string>>) =>
+    canonicalId(ctx, p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '', `Microsoft.Network/publicIPAddresses/${p['publicIpAddressName'] ?? ''}`);
+  const get = (req: ArmRequest, id: string, type: string, name: string): StoredResource => {
+    const r = ctx.store.get(id);
+    if (!r) throw armErrors.resourceNotFound(type, name, req.params['resourceGroupName'] ?? '');
+    return r;
+  };
+  const listIn = (req: ArmRequest, type: string, render: (r: StoredResource) => JsonObject, all: boolean) => {
+    if (!all) requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
+    const items = ctx.store.list({
+      type,
+      subscriptionId: req.params['subscriptionId'] ?? '',
+      ...(all ? {} : { resourceGroup: req.params['resourceGroupName'] ?? '' }),
+    });
+    return page(ctx, req, items.map(render));
+  };
+  return [
+    {
+      method: 'GET',
+      pattern: `${RG}/publicIPPrefixes`,
+      api: 'network',
+      handler: (req) => listIn(req, PREFIX_TYPE, (r) => renderPrefix(ctx, r), false),
+    },
+    {
+      method: 'GET',
+      pattern: '/subscriptions/{subscriptionId}/providers/Microsoft.Network/publicIPPrefixes',
+      api: 'network',
+      handler: (req) => listIn(req, PREFIX_TYPE, (r) => renderPrefix(ctx, r), true),
+    },
+    {
+      method: 'GET',
+      pattern: `${RG}/publicIPPrefixes/{publicIpPrefixName}`,
+      api: 'network',
+      handler: (req) =>
+        okResource(renderPrefix(ctx, get(req, prefixId(req.params), PREFIX_TYPE, req.params['publicIpPrefixName'] ?? ''))),
+    },
+    {
+      method: 'PUT',
+      pattern: `${RG}/publicIPPrefixes/{publicIpPrefixName}`,
+      api: 'network',
+      resourceId: prefixId,
+      handler: (req) => {
+        const id = prefixId(req.params);
+        checkName(req.params['publicIpPrefixName'] ?? '', 'public IP prefix');
+        const input = requireBody(req);
+        return networkPut(ctx, req, {
+          id,
+          type: PREFIX_TYPE,
+          operationType: PREFIX_TYPE,
+          build: (existing) => buildPrefix(ctx, input, existing),
+          render: (r) => renderPrefix(ctx, r),
+        });
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: `${RG}/publicIPPrefixes/{publicIpPrefixName}`,
+      api: 'network',
+      resourceId: prefixId,
+      handler: (req) =>
+        networkDelete(ctx, req, {
+          id: prefixId(req.params),
+          operationType: PREFIX_TYPE,
+          checkDeletable: (r) => {
+            if (usedPrefixAddresses(ctx, r.id).size > 0)
+              throw new ArmError(
+                400,
+                'InUsePublicIpPrefixCannotBeDeleted',
+                `Public IP prefix ${r.id} cannot be deleted since it is in use by public IP addresses ${prefixUsers(ctx, r.id).join(', ')}.`,
+              );
+          },
+        }),
+    },
+    {
+      method: 'GET',
+      pattern: `${RG}/publicIPAddresses`,
+      api: 'network',
+      handler: (req) => listIn(req, PIP_TYPE, (r) => renderPublicIp(ctx, r), false),
+    },
+    {
+      method: 'GET',
+      pattern: '/subscriptions/{subscriptionId}/providers/Microsoft.Network/publicIPAddresses',
+      api: 'network',
+      handler: (req) => listIn(req, PIP_TYPE, (r) => renderPublicIp(ctx, r), true),
+    },
+    {
+      method: 'GET',
+      pattern: `${RG}/publicIPAddresses/{publicIpAddressName}`,
+      api: 'network',
+      handler: (req) =>
+        okResource(renderPublicIp(ctx, get(req, pipId(req.params), PIP_TYPE, req.params['publicIpAddressName'] ?? ''))),
+    },
+    {
+      method: 'PUT',
+      pattern: `${RG}/publicIPAddresses/{publicIpAddressName}`,
+      api: 'network',
+      resourceId: pipId,
+      handler: (req) => {
+        const id = pipId(req.params);
+        checkName(req.params['publicIpAddressName'] ?? '', 'public IP address');
+        const input = requireBody(req);
+        return networkPut(ctx, req, {
+          id,
+          type: PIP_TYPE,
+          operationType: PIP_TYPE,
+          build: (existing) => buildPublicIp(ctx, id, input, existing),
+          render: (r) => renderPublicIp(ctx, r),
+        });
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: `${RG}/publicIPAddresses/{publicIpAddressName}`,
+      api: 'network',
+      resourceId: pipId,
+      handler: (req) =>
+        networkDelete(ctx, req, {
+          id: pipId(req.params),
+          operationType: PIP_TYPE,
+          checkDeletable: (r) => {
+            const user = ipConsumers(ctx).find((c) => sameId(c.publicIPAddressId, r.id));
+            if (user)
+              throw new ArmError(
+                400,
+                'PublicIPAddressCannotBeDeleted',
+                `Public IP address ${r.id} can not be deleted since it is still allocated to resource ${user.ipConfigId}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.`,
+              );
+          },
+        }),
+    },
+  ];
+}
+
+export function buildPrefix(ctx: ProviderContext, input: JsonObject, existing: StoredResource | undefined): JsonObject {
+  const location = requireLocation(input, existing);
+  const props = clone(obj(input['properties']));
+  const prev = obj(existing?.body['properties']);
+  const length = num(props['prefixLength']) ?? num(prev['prefixLength']);
+  const version = str(props['publicIPAddressVersion']) ?? 'IPv4';
+  if (version !== 'IPv4') throw armErrors.invalidParameter('The stand-in serves IPv4 prefixes only.', 'publicIPAddressVersion');
+  if (length === undefined || !Number.isInteger(length) || length < 28 || length > 31)
+    throw new ArmError(
+      400,
+      'InvalidPublicIpPrefixLength',
+      `Public IP prefix length ${String(props['prefixLength'])} is invalid. IPv4 prefix length must be between 28 and 31.`,
+    );
+  let ipPrefix = str(prev['ipPrefix']);
+  if (existing && num(prev['prefixLength']) !== length)
+    throw new ArmError(400, 'PropertyChangeNotAllowed', 'Changing property prefixLength is not allowed.');
+  if (ipPrefix === undefined) {
+    const taken = ctx.store.list({ type: PREFIX_TYPE }).flatMap((p) => str(obj(p.body['properties'])['ipPrefix']) ?? []);
+    const c = allocatePrefix(ctx.config.publicIpPrefixPools, length, taken);
+    if (!c)
+      throw new ArmError(400, 'PublicIPPrefixCountLimitReached', 'No public IP prefix of this length is available in this region.');
+    ipPrefix = formatCidr(c);
+  }
+  props['prefixLength'] = length;
+  props['publicIPAddressVersion'] = version;
+  props['ipPrefix'] = ipPrefix;
+  props['ipTags'] = props['ipTags'] ?? [];
+  props['resourceGuid'] = str(prev['resourceGuid']) ?? randomUUID();
+  const body: JsonObject = {
+    location,
+    sku: clone(obj(input['sku'] ?? existing?.body['sku'] ?? { name: 'Standard', tier: 'Regional' })),
+    properties: props,
+  };
+  if (input['tags'] !== undefined) body['tags'] = clone(input['tags']);
+  if (input['zones'] !== undefined) body['zones'] = clone(input['zones']);
+  return body;
+}
+
+export function buildPublicIp(ctx: ProviderContext, id: string, input: JsonObject, existing: StoredResource | undefined): JsonObject {
+  const location = requireLocation(input, existing);
+  const props = clone(obj(input['properties']));
+  const prev = obj(existing?.body['properties']);
+  const prefixRef = str(obj(props['publicIPPrefix'])['id']);
+  let sku = obj(input['sku'] ?? existing?.body['sku'] ?? { name: 'Basic', tier: 'Regional' });
+  props['publicIPAddressVersion'] = str(props['publicIPAddressVersion']) ?? 'IPv4';
+  props['idleTimeoutInMinutes'] = num(props['idleTimeoutInMinutes']) ?? 4;
+  let ipAddress = str(prev['ipAddress']);
+  if (prefixRef !== undefined) {
+    const prefix = isIdOfType(prefixRef, PREFIX_TYPE) ? ctx.store.get(prefixRef) : undefined;
+    if (!prefix) throw armErrors.invalidReference(prefixRef, id);
+    if (ipAddress === undefined || !sameId(str(obj(prev['publicIPPrefix'])['id']), prefixRef)) {
+      ipAddress = takeFromPrefix(ctx, prefix, usedPrefixAddresses(ctx, prefix.id, id));
+      if (ipAddress === undefined)
+        throw new ArmError(
+          400,
+          'PublicIpPrefixOutOfIpAddresses',
+          `Public IP prefix ${prefix.id} does not have enough free IP addresses to allocate public IP address ${id}.`,
+        );
+    }
+    props['publicIPPrefix'] = { id: prefix.id };
+    props['publicIPAllocationMethod'] = 'Static';
+    sku = { name: 'Standard', tier: str(obj(prefix.body['sku'])['tier']) ?? 'Regional' };
+  } else {
+    props['publicIPAllocationMethod'] = str(props['publicIPAllocationMethod']) ?? 'Dynamic';
+    if (props['publicIPAllocationMethod'] === 'Static' && ipAddress === undefined)
+      ipAddress = takeFromPool(ctx, usedPoolAddresses(ctx, id));
+  }
+  if (ipAddress !== undefined) props['ipAddress'] = ipAddress;
+  props['resourceGuid'] = str(prev['resourceGuid']) ?? randomUUID();
+  const body: JsonObject = { location, sku, properties: props };
+  if (input['tags'] !== undefined) body['tags'] = clone(input['tags']);
+  if (input['zones'] !== undefined) body['zones'] = clone(input['zones']);
+  return body;
+}
+
+function prefixUsers(ctx: ProviderContext, prefixId: string): string[] {
+  const standalone = ctx.store
+    .list({ type: PIP_TYPE })
+    .filter((p) => sameId(str(obj(obj(p.body['properties'])['publicIPPrefix'])['id']), prefixId))
+    .map((p) => p.id);
+  const instances = ipConsumers(ctx)
+    .filter((c) => c.instancePublicIp && sameId(c.instancePublicIp.prefixId, prefixId))
+    .map((c) => `${c.ipConfigId}/publicIPAddresses/${instancePipName(c.owner, c.ipConfigId)}`);
+  return [...standalone, ...instances];
+}
+
+/** The name of a scale set instance public IP (its `publicIPAddressConfiguration.name`). */
+export function instancePipName(owner: StoredResource, ipConfigId: string): string {
+  const name = ipConfigId.split('/').pop() ?? '';
+  return str(obj(obj(owner.internal['publicIps'])[name])['name']) ?? name;
+}
+
+export function renderPrefix(ctx: ProviderContext, r: StoredResource): JsonObject {
+  const body = clone(r.body);
+  const users = prefixUsers(ctx, r.id);
+  if (users.length > 0) obj(body['properties'])['publicIPAddresses'] = users.map((id) => ({ id }));
+  return body;
+}
+
+export function renderPublicIp(ctx: ProviderContext, r: StoredResource): JsonObject {
+  const body = clone(r.body);
+  const user = ipConsumers(ctx).find((c) => sameId(c.publicIPAddressId, r.id));
+  if (user) obj(body['properties'])['ipConfiguration'] = { id: user.ipConfigId };
+  return body;
+}
