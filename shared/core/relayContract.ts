@@ -1,0 +1,171 @@
+/**
+ * The HTTP contract between the in-cluster relay and the control plane, and its parsers. Both sides
+ * use these so the contract cannot drift; parsers return every problem with its path
+ * (`events[3].object.metadata.uid`).
+ *
+ * `relayEvents` (POST, HMAC-signed, see relaySignature.ts):
+ *   `{"clusterId": "<id>", "events": [{"type": "ADDED"|"MODIFIED"|"DELETED"|"SYNC", "object": <StaticGatewayConfiguration>}]}`
+ * ADDED/MODIFIED/SYNC upsert the configuration (SYNC: sent for every object after the relay's (re)list);
+ * DELETED says the object is gone from the cluster. A configuration with `metadata.deletionTimestamp` is
+ * being deleted: the control plane cleans Azure up and reports `finalized`.
+ * Only the object's shape is checked here; a spec with bad values is accepted and becomes an
+ * `InvalidSpec` condition, so nothing a user wrote is dropped on the floor.
+ *
+ * `relayStatus` (GET, HMAC-signed) answers:
+ *   `{"items": [{"namespace", "name", "uid", "status": {…}, "finalized": boolean}]}`
+ * `finalized: true` means nothing of the configuration is left in Azure: the relay may remove its finalizer.
+ */
+import type { FieldProblem } from './errors.js';
+import { isTableSafeKey } from './pool.js';
+import type {
+  StaticGatewayConfiguration,
+  StaticGatewayConfigurationStatus,
+} from './staticGatewayConfiguration.js';
+import { API_GROUP_VERSION, STATIC_GATEWAY_CONFIGURATION_KIND } from './wellKnown.js';
+
+/** Watch event types the relay forwards (SYNC: the object was listed during a (re)list). */
+export const RELAY_EVENT_TYPES = ['ADDED', 'MODIFIED', 'DELETED', 'SYNC'] as const;
+/** A relay event type. */
+export type RelayEventType = (typeof RELAY_EVENT_TYPES)[number];
+
+/** Most events one request may carry (keeps a request well under the Functions body limit). */
+export const MAX_RELAY_EVENTS = 500;
+
+/** One forwarded watch event. */
+export interface RelayEvent {
+  readonly type: RelayEventType;
+  readonly object: StaticGatewayConfiguration;
+}
+
+/** The body of `relayEvents`. */
+export interface RelayEventsRequest {
+  /** Identifies the cluster (a Table-safe key: no `/ \ # ?`). */
+  readonly clusterId: string;
+  readonly events: readonly RelayEvent[];
+}
+
+/** One configuration's status in the `relayStatus` answer. */
+export interface RelayStatusItem {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly status: StaticGatewayConfigurationStatus;
+  readonly finalized: boolean;
+}
+
+/** The body of the `relayStatus` answer. */
+export interface RelayStatusResponse {
+  readonly items: readonly RelayStatusItem[];
+}
+
+/** A parse result. */
+export type Parsed<T> =
+  | { readonly kind: 'ok'; readonly value: T }
+  | { readonly kind: 'invalid'; readonly problems: readonly FieldProblem[] };
+
+type Json = Readonly<Record<string, unknown>>;
+
+/** Parses a `relayEvents` body (already JSON-decoded). */
+export function parseRelayEventsRequest(body: unknown): Parsed<RelayEventsRequest> {
+  const problems: FieldProblem[] = [];
+  if (!isObject(body))
+    return { kind: 'invalid', problems: [{ field: 'body', message: 'must be a JSON object' }] };
+  const clusterId = body['clusterId'];
+  if (typeof clusterId !== 'string' || clusterId === '')
+    problems.push({ field: 'clusterId', message: 'is required (a non-empty string)' });
+  else if (!isTableSafeKey(clusterId))
+    problems.push({ field: 'clusterId', message: 'must not contain / \\ # ? or control characters' });
+  const events = body['events'];
+  if (!Array.isArray(events)) {
+    problems.push({ field: 'events', message: 'must be a list' });
+    return { kind: 'invalid', problems };
+  }
+  if (events.length > MAX_RELAY_EVENTS)
+    problems.push({ field: 'events', message: `must have at most ${MAX_RELAY_EVENTS} events` });
+  events.forEach((event, i) => checkEvent(event, `events[${i}]`, problems));
+  if (problems.length > 0) return { kind: 'invalid', problems };
+  return { kind: 'ok', value: { clusterId: clusterId as string, events: events as RelayEvent[] } };
+}
+
+function checkEvent(event: unknown, path: string, problems: FieldProblem[]): void {
+  if (!isObject(event)) {
+    problems.push({ field: path, message: 'must be an object' });
+    return;
+  }
+  const type = event['type'];
+  if (typeof type !== 'string' || !(RELAY_EVENT_TYPES as readonly string[]).includes(type)) {
+    problems.push({ field: `${path}.type`, message: `must be one of ${RELAY_EVENT_TYPES.join(', ')}` });
+  }
+  const object = event['object'];
+  const at = `${path}.object`;
+  if (!isObject(object)) {
+    problems.push({ field: at, message: 'must be a StaticGatewayConfiguration object' });
+    return;
+  }
+  if (object['apiVersion'] !== API_GROUP_VERSION)
+    problems.push({ field: `${at}.apiVersion`, message: `must be ${API_GROUP_VERSION}` });
+  if (object['kind'] !== STATIC_GATEWAY_CONFIGURATION_KIND)
+    problems.push({ field: `${at}.kind`, message: `must be ${STATIC_GATEWAY_CONFIGURATION_KIND}` });
+  const metadata = object['metadata'];
+  if (!isObject(metadata)) {
+    problems.push({ field: `${at}.metadata`, message: 'must be an object' });
+  } else {
+    for (const key of ['name', 'namespace', 'uid']) {
+      const value = metadata[key];
+      if (typeof value !== 'string' || value === '')
+        problems.push({ field: `${at}.metadata.${key}`, message: 'is required (a non-empty string)' });
+    }
+    const uid = metadata['uid'];
+    if (typeof uid === 'string' && uid !== '' && !isTableSafeKey(uid)) {
+      problems.push({
+        field: `${at}.metadata.uid`,
+        message: 'must not contain / \\ # ? or control characters',
+      });
+    }
+    const generation = metadata['generation'];
+    if (
+      generation !== undefined &&
+      (typeof generation !== 'number' || !Number.isInteger(generation) || generation < 0)
+    ) {
+      problems.push({ field: `${at}.metadata.generation`, message: 'must be a non-negative integer' });
+    }
+    const deletion = metadata['deletionTimestamp'];
+    if (deletion !== undefined && deletion !== null && typeof deletion !== 'string') {
+      problems.push({ field: `${at}.metadata.deletionTimestamp`, message: 'must be an RFC 3339 string' });
+    }
+  }
+  const spec = object['spec'];
+  if (spec !== undefined && !isObject(spec))
+    problems.push({ field: `${at}.spec`, message: 'must be an object' });
+  const status = object['status'];
+  if (status !== undefined && status !== null && !isObject(status))
+    problems.push({ field: `${at}.status`, message: 'must be an object' });
+}
+
+/** Parses a `relayStatus` answer (the relay's side). */
+export function parseRelayStatusResponse(body: unknown): Parsed<RelayStatusResponse> {
+  if (!isObject(body) || !Array.isArray(body['items'])) {
+    return { kind: 'invalid', problems: [{ field: 'items', message: 'must be a list' }] };
+  }
+  const problems: FieldProblem[] = [];
+  body['items'].forEach((item: unknown, i: number) => {
+    const path = `items[${i}]`;
+    if (!isObject(item)) {
+      problems.push({ field: path, message: 'must be an object' });
+      return;
+    }
+    for (const key of ['namespace', 'name', 'uid']) {
+      if (typeof item[key] !== 'string' || item[key] === '')
+        problems.push({ field: `${path}.${key}`, message: 'is required (a non-empty string)' });
+    }
+    if (!isObject(item['status'])) problems.push({ field: `${path}.status`, message: 'must be an object' });
+    if (typeof item['finalized'] !== 'boolean')
+      problems.push({ field: `${path}.finalized`, message: 'must be true or false' });
+  });
+  if (problems.length > 0) return { kind: 'invalid', problems };
+  return { kind: 'ok', value: { items: body['items'] as RelayStatusItem[] } };
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
