@@ -311,7 +311,7 @@ export class HttpRouter {
     }
     if (p === '/openapi/v2') {
       const accept = req.headers.accept ?? '';
-      if (accept.includes('protobuf')) return this.send(res, 200, openApiV2Protobuf(), 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+      if (accept.includes('protobuf')) return this.send(res, 200, openApiV2Protobuf(), 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
       return this.send(res, 200, openApiV2Json());
     }
     if (p === '/') {
