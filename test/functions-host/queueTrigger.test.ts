@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { QueueClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../../infra/local/azurite/startAzurite.js';
+import { createAzureWorkQueue } from '../../shared/adapters/queues/createAzureWorkQueue.js';
 import {
   startFunctionsHost,
   type FunctionsHost,
@@ -139,5 +140,18 @@ describe('local Functions host: queue triggers on Azurite', () => {
       poisoned.peekedMessageItems.map((m) => m.messageText),
       ['not base64!'],
     );
+  });
+
+  it("hands egret's reconcile requests (WorkQueue adapter) to the handler as parsed JSON", async () => {
+    const work = createAzureWorkQueue({
+      connectionString: azurite.connectionString,
+      queueName: 'work-items',
+    });
+    const done = succeeded();
+    await work.enqueue({ poolKey: 'vmss:rg-gw:gw', reason: 'test' }, new AbortController().signal);
+    await until(() => succeeded() > done);
+    const got = seen.queue.find((q) => (q.entry as { poolKey?: string }).poolKey === 'vmss:rg-gw:gw');
+    assert.equal((got?.entry as { reason?: string }).reason, 'test');
+    assert.match((got?.entry as { enqueuedAt?: string }).enqueuedAt ?? '', /^\d{4}-\d\d-\d\dT/);
   });
 });
