@@ -11,13 +11,6 @@
  *   when the list outgrows the limit.
  */
 
-/** The ARM system-topic event types `armEvents` consumes (completions only: no Failure/Cancel). */
-export const ARM_EVENT_TYPES = [
-  'Microsoft.Resources.ResourceWriteSuccess',
-  'Microsoft.Resources.ResourceDeleteSuccess',
-  'Microsoft.Resources.ResourceActionSuccess',
-] as const;
-
 /** Event Grid: advanced-filter values per event subscription, across all advanced filters. */
 export const EVENT_GRID_MAX_ADVANCED_FILTER_VALUES = 25;
 /** Event Grid: characters per string value in an advanced filter. */
@@ -41,12 +34,22 @@ export interface EventSubscriptionFilter {
 // An ARM operation name as the RBAC provider-operations list spells it: Provider.Namespace/type[/type...]/verb.
 const OPERATION_NAME = /^[A-Za-z]+\.[A-Za-z]+(\/[A-Za-z0-9]+)+$/;
 
+export interface RenderEventFilterInput {
+  /** The event types `armEvents` consumes (shared/core: the ARM success events). */
+  readonly eventTypes: readonly string[];
+  /** The ARM operation names `armEvents` handles (shared/core: HANDLED_ARM_OPERATIONS). */
+  readonly operationNames: readonly string[];
+}
+
 /**
- * Builds the filter from the operation names `armEvents` handles.
+ * Builds the filter from the event types and operation names `armEvents` handles.
  * @throws Error naming the problem when a name is malformed, duplicated (Event Grid compares
  *   case-insensitively), too long, or when the list exceeds Event Grid's 25-value limit.
  */
-export function renderEventFilter(operationNames: readonly string[]): EventSubscriptionFilter {
+export function renderEventFilter(input: RenderEventFilterInput): EventSubscriptionFilter {
+  const { eventTypes, operationNames } = input;
+  if (eventTypes.length === 0 || eventTypes.some((t) => !/^Microsoft\.Resources\.Resource\w+$/.test(t)))
+    throw new Error(`renderEventFilter: ${JSON.stringify(eventTypes)} are not ARM resource event types`);
   if (operationNames.length === 0) throw new Error('renderEventFilter: the ARM operation list is empty');
   const seen = new Map<string, string>();
   for (const name of operationNames) {
@@ -71,9 +74,11 @@ export function renderEventFilter(operationNames: readonly string[]): EventSubsc
         'subscription or filter on exact prefixes ending in "/" (never "Microsoft.Compute/virtualMachines" ' +
         'without the slash: it also matches virtualMachineScaleSets)',
     );
-  const values = [...operationNames].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+  // Code-unit order of the lower-cased names: deterministic whatever the locale.
+  const key = (x: string): string => x.toLowerCase();
+  const values = [...operationNames].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   return {
-    includedEventTypes: [...ARM_EVENT_TYPES],
+    includedEventTypes: [...eventTypes],
     advancedFilters: [{ operatorType: 'StringIn', key: OPERATION_NAME_KEY, values }],
     enableAdvancedFilteringOnArrays: false,
   };

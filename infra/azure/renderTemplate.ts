@@ -69,6 +69,8 @@ export const NODE_VERSION = '22';
 export interface RenderTemplateInput {
   /** `shared/config.ts` SETTINGS: every app setting egret reads. */
   readonly settings: readonly SettingSpec[];
+  /** The ARM event types the `armEvents` normaliser accepts. */
+  readonly armEventTypes: readonly string[];
   /** The ARM operation names the `armEvents` normaliser handles (the Event Grid filter is exactly these). */
   readonly armOperations: readonly string[];
 }
@@ -85,7 +87,10 @@ const apiVersion = (type: keyof typeof API_VERSIONS): string => API_VERSIONS[typ
  */
 export function renderTemplate(input: RenderTemplateInput): JsonObject {
   const bindings = bindSettings(input.settings);
-  const filter = renderEventFilter(input.armOperations) as unknown as Json;
+  const filter = renderEventFilter({
+    eventTypes: input.armEventTypes,
+    operationNames: input.armOperations,
+  }) as unknown as Json;
   return {
     $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
     contentVersion: '1.0.0.0',

@@ -8,11 +8,19 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  ARM_EVENT_TYPES,
   EVENT_GRID_MAX_ADVANCED_FILTER_VALUES,
-  renderEventFilter,
+  renderEventFilter as render,
   type EventSubscriptionFilter,
 } from '../../infra/azure/renderEventFilter.js';
+import {
+  HANDLED_ARM_OPERATIONS,
+  normalizeArmEvent,
+  SUCCESS_EVENT_TYPES,
+} from '../../shared/core/normalizeArmEvent.js';
+
+const ARM_EVENT_TYPES = SUCCESS_EVENT_TYPES;
+const renderEventFilter = (operationNames: readonly string[]): EventSubscriptionFilter =>
+  render({ eventTypes: SUCCESS_EVENT_TYPES, operationNames });
 
 type Filter = { operatorType: 'StringIn' | 'StringBeginsWith'; key: string; values: readonly string[] };
 
@@ -30,15 +38,7 @@ function delivers(
   });
 }
 
-const HANDLED = [
-  'Microsoft.Compute/virtualMachineScaleSets/write',
-  'Microsoft.Compute/virtualMachineScaleSets/delete/action',
-  'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/write',
-  'Microsoft.Compute/virtualMachines/write',
-  'Microsoft.Compute/virtualMachines/delete',
-  'Microsoft.Network/networkInterfaces/write',
-  'Microsoft.Network/loadBalancers/write',
-];
+const HANDLED = HANDLED_ARM_OPERATIONS;
 /** Operations in the same groups that armEvents does not handle: they must not be delivered. */
 const NEIGHBOURS = [
   'Microsoft.Compute/virtualMachineScaleSets/extensions/write',
@@ -66,7 +66,10 @@ describe('renderEventFilter', () => {
       {
         operatorType: 'StringIn',
         key: 'data.operationName',
-        values: [...HANDLED].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())),
+        values: [...HANDLED]
+          .map((x) => x.toLowerCase())
+          .sort()
+          .map((l) => HANDLED.find((x) => x.toLowerCase() === l)),
       },
     ]);
   });
@@ -89,7 +92,37 @@ describe('renderEventFilter', () => {
       'Microsoft.Resources.ResourceWriteFailure',
       'Microsoft.Resources.ResourceActionCancel',
     ])
-      assert.equal(delivers(filter, { eventType, data: { operationName: HANDLED[0]! } }), false, eventType);
+      assert.equal(delivers(filter, { eventType, data: { operationName: HANDLED[0] } }), false, eventType);
+  });
+
+  it('delivers exactly the events the armEvents normaliser turns into pool hints (same operations, same event types)', () => {
+    const subject =
+      '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-gw/providers/Microsoft.Compute/virtualMachineScaleSets/gw';
+    const eventTypes = [
+      ...SUCCESS_EVENT_TYPES,
+      'Microsoft.Resources.ResourceWriteFailure',
+      'Microsoft.Resources.ResourceDeleteCancel',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...HANDLED, ...NEIGHBOURS).chain(randomCase),
+        fc.constantFrom(...eventTypes),
+        (operationName, eventType) => {
+          const event = {
+            id: 'e1',
+            topic: '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-gw',
+            subject,
+            eventType,
+            eventTime: '2026-01-01T00:00:00Z',
+            dataVersion: '2',
+            metadataVersion: '1',
+            data: { operationName, resourceUri: subject },
+          };
+          return delivers(filter, event) === (normalizeArmEvent(event).kind === 'pool-hint');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('is immune to the prefix pitfall that a StringBeginsWith on "virtualMachines" falls into', () => {

@@ -6,7 +6,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SETTINGS, type SettingSpec } from '../../shared/config.js';
-import { renderTemplate } from '../../infra/azure/renderTemplate.js';
+import { renderTemplate as render, type RenderTemplateInput } from '../../infra/azure/renderTemplate.js';
+import { SUCCESS_EVENT_TYPES } from '../../shared/core/normalizeArmEvent.js';
+
+const renderTemplate = (input: Omit<RenderTemplateInput, 'armEventTypes'>): unknown =>
+  render({ ...input, armEventTypes: SUCCESS_EVENT_TYPES });
 
 const OPS = ['Microsoft.Compute/virtualMachineScaleSets/write', 'Microsoft.Network/networkInterfaces/write'];
 

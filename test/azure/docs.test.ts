@@ -1,0 +1,256 @@
+/**
+ * The install and migration guides against the template: every `--parameters name=value` (and every
+ * inline `name=value`) names a template parameter with an allowed value, each full deployment command
+ * gives every required parameter, every `properties.outputs.<x>` read exists, and the names the guides
+ * show (functions, Event Grid topic and subscription, dead-letter container, event types, defaults) are
+ * the ones the template deploys. The in-cluster names are checked against the manifests separately
+ * (docsManifests.test.ts), once infra/k8s exists.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any -- template JSON is read structurally */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONTAINERS, EVENT_SUBSCRIPTION_NAME, FUNCTION_NAMES } from '../../infra/azure/renderTemplate.js';
+import { SUCCESS_EVENT_TYPES } from '../../shared/core/normalizeArmEvent.js';
+import {
+  deploy,
+  readTemplate,
+  REQUIRED_PARAMETERS,
+  repoRoot,
+  resourcesOfType,
+} from './support/azureTemplate.js';
+
+const install = readFileSync(join(repoRoot, 'docs/install.md'), 'utf8');
+const migrate = readFileSync(join(repoRoot, 'docs/migrate-from-kube-egress-gateway.md'), 'utf8');
+const template = readTemplate();
+const params = template.parameters;
+
+/** Shell code blocks, with backslash continuations joined, one command per line. */
+function shellCommands(md: string): string[] {
+  const blocks = [...md.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  return blocks.flatMap((b) =>
+    b
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#')),
+  );
+}
+
+/** Splits a command line into words, removing quotes (enough for the guides' commands). */
+function words(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote: string | undefined;
+  let started = false;
+  for (const c of line) {
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      started = true;
+    } else if (/\s/.test(c)) {
+      if (started || cur !== '') out.push(cur);
+      cur = '';
+      started = false;
+    } else {
+      cur += c;
+      started = true;
+    }
+  }
+  if (started || cur !== '') out.push(cur);
+  return out;
+}
+
+/** `name=value` pairs following --parameters / -p in a command. */
+function parameterArgs(cmd: string): { name: string; value: string }[] | { file: string } {
+  const w = words(cmd);
+  const out: { name: string; value: string }[] = [];
+  for (let i = 0; i < w.length; i++) {
+    if (w[i] !== '--parameters' && w[i] !== '-p') continue;
+    for (let j = i + 1; j < w.length && !w[j]!.startsWith('-'); j++) {
+      const word = w[j]!;
+      if (word.startsWith('@')) return { file: word.slice(1) };
+      const eq = word.indexOf('=');
+      assert.ok(eq > 0, `not name=value after --parameters: ${word} in ${cmd}`);
+      out.push({ name: word.slice(0, eq), value: word.slice(eq + 1) });
+    }
+  }
+  return out;
+}
+
+function checkValue(name: string, value: string, where: string): void {
+  const spec = params[name];
+  assert.ok(spec, `${where}: ${name} is not a parameter of infra/azure/azuredeploy.json`);
+  if (value.includes('$') || value.includes('<')) return; // a shell variable or a placeholder
+  if (spec.type === 'bool') assert.match(value, /^(true|false)$/, `${where}: ${name}=${value} is not a bool`);
+  if (spec.allowedValues)
+    assert.ok(
+      spec.allowedValues.map(String).includes(value),
+      `${where}: ${name}=${value} is not an allowed value`,
+    );
+}
+
+const deployCommands = (md: string): string[] =>
+  shellCommands(md).filter((c) => c.startsWith('az deployment group create'));
+
+describe('docs/install.md', () => {
+  it('deploys with the checked-in template, giving every required parameter and only template parameters', () => {
+    const cmds = deployCommands(install);
+    assert.ok(
+      cmds.length >= 3,
+      `expected the first pass, the service-principal variant and the second pass, got ${cmds.length}`,
+    );
+    const required = Object.keys(REQUIRED_PARAMETERS);
+    for (const cmd of cmds) {
+      const w = words(cmd);
+      const file = w[w.indexOf('--template-file') + 1];
+      assert.equal(file, 'infra/azure/azuredeploy.json', cmd);
+      assert.ok(existsSync(join(repoRoot, file)));
+      const args = parameterArgs(cmd);
+      assert.ok(Array.isArray(args), 'the guide passes parameters inline');
+      for (const a of args) checkValue(a.name, a.value, cmd.slice(0, 60));
+      for (const r of required)
+        assert.ok(
+          args.some((a) => a.name === r),
+          `${r} missing from: ${cmd}`,
+        );
+      assert.ok(
+        args.some((a) => a.name === 'relaySharedSecret'),
+        `the relay secret is missing from: ${cmd}`,
+      );
+    }
+  });
+
+  it('covers both identity choices: the managed identity, and a service principal with all its parameters', () => {
+    const cmds = deployCommands(install).map((c) => parameterArgs(c) as { name: string; value: string }[]);
+    assert.ok(
+      cmds.some((a) => !a.some((x) => x.name === 'armCredential')),
+      'a managed-identity deployment',
+    );
+    const sp = cmds.find((a) => a.some((x) => x.name === 'armCredential' && x.value === 'servicePrincipal'));
+    assert.ok(sp, 'a service-principal deployment');
+    for (const n of ['servicePrincipalClientId', 'servicePrincipalObjectId', 'servicePrincipalSecret'])
+      assert.ok(
+        sp.some((x) => x.name === n),
+        n,
+      );
+  });
+
+  it('orders the passes: code deployed between the first deployment and the one creating the event subscription', () => {
+    const cmds = shellCommands(install);
+    const first = cmds.findIndex((c) => c.startsWith('az deployment group create'));
+    const zip = cmds.findIndex((c) => c.startsWith('az functionapp deployment source config-zip'));
+    const second = cmds.findIndex(
+      (c) => c.startsWith('az deployment group create') && c.includes('deployEventSubscription=true'),
+    );
+    assert.ok(first >= 0 && zip > first && second > zip, `first ${first}, code ${zip}, events ${second}`);
+    assert.ok(cmds.indexOf('npm run build') < zip, 'npm run build before packaging');
+  });
+
+  it('names only template parameters, with allowed values, in prose and tables', () => {
+    const inline = [...install.matchAll(/`([a-z][A-Za-z]+)=([^`\s]*)`/g)];
+    assert.ok(inline.length > 0);
+    for (const [, name, value] of inline) checkValue(name!, value!, 'inline');
+    const rows = [...install.matchAll(/^\| `([a-zA-Z]+)` \| (.+?) \|/gm)];
+    assert.ok(rows.length >= 6, 'the parameter table');
+    for (const [, name, defaultCell] of rows) {
+      const spec = params[name!];
+      assert.ok(spec, `table names ${name}, not a parameter`);
+      const literal = /^`([^`<]*)`$/.exec(defaultCell!.trim())?.[1];
+      const declared = spec.defaultValue;
+      const comparable =
+        typeof declared === 'string'
+          ? declared === '' || declared.startsWith('[')
+            ? undefined
+            : declared
+          : typeof declared === 'number' || typeof declared === 'boolean'
+            ? String(declared)
+            : undefined;
+      if (literal !== undefined && comparable !== undefined)
+        assert.equal(literal, comparable, `documented default of ${name}`);
+    }
+  });
+
+  it('reads only outputs the template has', () => {
+    const read = [...install.matchAll(/properties\.outputs\.(\w+)\.value/g)].map((m) => m[1]!);
+    assert.ok(read.length >= 4);
+    for (const o of read) assert.ok(o in template.outputs, `output ${o}`);
+  });
+
+  it('lists the functions the control plane registers', () => {
+    const sentence = /found every function([\s\S]*?):\n/.exec(install)?.[1] ?? '';
+    const listed = [...sentence.matchAll(/`(\w+)`/g)].map((m) => m[1]!).sort();
+    assert.deepEqual(listed, Object.values(FUNCTION_NAMES).sort());
+  });
+
+  it('shows the Event Grid topic, subscription, filter and dead-letter container the template deploys', () => {
+    const appName = 'egret-docs';
+    const d = deploy({
+      ...REQUIRED_PARAMETERS,
+      appName,
+      networkResourceGroup: 'net-rg',
+      deployEventSubscription: true,
+      watchNetworkResourceGroup: true,
+    });
+    const topics = resourcesOfType(d, 'Microsoft.EventGrid/systemTopics')
+      .map((t) => t.name)
+      .sort();
+    const documented = [...install.matchAll(/"\$APP(-arm-\w+)"/g)].map((m) => `${appName}${m[1]!}`);
+    assert.deepEqual([...new Set(documented)].sort(), topics);
+    const subs = resourcesOfType(d, 'Microsoft.EventGrid/systemTopics/eventSubscriptions').map(
+      (s) => s.name.split('/')[1],
+    );
+    assert.ok(subs.every((s) => s === EVENT_SUBSCRIPTION_NAME));
+    assert.match(install, new RegExp(`-n ${EVENT_SUBSCRIPTION_NAME}\\b`));
+    assert.match(install, new RegExp(`\`${CONTAINERS.deadLetters}\``));
+    for (const t of SUCCESS_EVENT_TYPES)
+      assert.ok(install.includes(t.replace('Microsoft.Resources.', '')), t);
+    assert.match(install, /`StringIn` on `data\.operationName`/);
+  });
+
+  it('links the parameters example and the Deploy to Azure button to the template', () => {
+    assert.ok(install.includes('infra/azure/azuredeploy.parameters.example.json'));
+    assert.ok(existsSync(join(repoRoot, 'infra/azure/azuredeploy.parameters.example.json')));
+    const button = /\(https:\/\/portal\.azure\.com\/#create\/Microsoft\.Template\/uri\/([^)]+)\)/.exec(
+      install,
+    );
+    assert.ok(button, 'Deploy to Azure link');
+    assert.match(
+      decodeURIComponent(button[1]!),
+      /^https:\/\/raw\.githubusercontent\.com\/[^/]+\/egret\/main\/infra\/azure\/azuredeploy\.json$/,
+    );
+  });
+});
+
+describe('docs/migrate-from-kube-egress-gateway.md', () => {
+  it("maps upstream's cloud config onto template parameters that exist, with allowed values", () => {
+    const table = migrate.slice(
+      migrate.indexOf('| upstream `azure.json` key'),
+      migrate.indexOf('Read yours with'),
+    );
+    const rows = table.split('\n').filter((l) => l.startsWith('| `'));
+    assert.ok(rows.length >= 8);
+    for (const row of rows) {
+      const cell = row.split('|')[2]!;
+      for (const [, name, value] of cell.matchAll(/`([a-zA-Z]+)(?:=([^`]*))?`/g))
+        checkValue(name!, value ?? '', row);
+    }
+  });
+
+  it('points at install.md for the control plane and uses the template load balancer default', () => {
+    assert.ok(migrate.includes('(install.md)'));
+    assert.equal((params.loadBalancerName as any).defaultValue, 'kubeegressgateway-ilb');
+    assert.ok(migrate.includes('`kubeegressgateway-ilb`'));
+  });
+});
+
+describe('README.md', () => {
+  it('links both guides', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    assert.ok(readme.includes('](docs/install.md)'));
+    assert.ok(readme.includes('](docs/migrate-from-kube-egress-gateway.md)'));
+  });
+});

@@ -1,0 +1,453 @@
+/**
+ * Deploys the checked-in template in memory (support/armDeployment.ts) with the parameter sets a user
+ * would give, and checks what would land in Azure: which roles, on which scopes, for which principal;
+ * which app settings the Function App gets (and that egret's own config reader accepts them); that
+ * storage is reached by identity only; which Event Grid subscription feeds armEvents.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any -- the template is walked and mutated as a JSON tree; the assertions check its shape */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { loadConfig, SETTINGS } from '../../shared/config.js';
+import { BUILT_IN_ROLES, CONTAINERS, FUNCTION_NAMES } from '../../infra/azure/renderTemplate.js';
+import { HANDLED_ARM_OPERATIONS, SUCCESS_EVENT_TYPES } from '../../shared/core/normalizeArmEvent.js';
+import { HOST_SETTINGS, SETTING_BINDINGS } from '../../infra/azure/settingBindings.js';
+import {
+  appSettingsOf,
+  CONTROL_PLANE_RG,
+  deploy,
+  GATEWAY_RG,
+  only,
+  parametersExamplePath,
+  POOL_ID,
+  readTemplate,
+  RELAY_SECRET,
+  REQUIRED_PARAMETERS,
+  resourcesOfType,
+  rgId,
+  roleAssignmentsOf,
+  roleDefinitionId,
+  SUBSCRIPTION,
+  TENANT,
+  type RoleAssignment,
+} from './support/azureTemplate.js';
+import type { Deployment } from './support/armDeployment.js';
+
+const MI = { ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET };
+const SP = {
+  ...MI,
+  armCredential: 'servicePrincipal',
+  servicePrincipalClientId: 'aaaaaaaa-0000-0000-0000-000000000001',
+  servicePrincipalObjectId: 'bbbbbbbb-0000-0000-0000-000000000002',
+  servicePrincipalSecret: 'sp-secret-value',
+};
+
+const output = (d: Deployment, name: string): string => (d.outputs[name] as { value: string }).value;
+const role = (id: string): string => roleDefinitionId(id);
+const sorted = (list: readonly RoleAssignment[]): string[] =>
+  list.map((a) => `${a.roleDefinitionId.split('/').pop()!} @ ${a.scope} -> ${a.principalId}`).sort();
+const expected = (entries: [keyof typeof BUILT_IN_ROLES, string, string][]): string[] =>
+  entries.map(([r, scope, principal]) => `${BUILT_IN_ROLES[r]} @ ${scope} -> ${principal}`).sort();
+
+/** What the platform does with `@Microsoft.KeyVault(...)` settings before the app reads them. */
+function resolveKeyVaultReferences(
+  settings: Record<string, string>,
+  secrets: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(settings).map(([k, v]) => {
+      const m = /^@Microsoft\.KeyVault\(SecretUri=(.+)\)$/.exec(v);
+      if (!m) return [k, v];
+      const secret = secrets[m[1]!];
+      if (secret === undefined) throw new Error(`no secret at ${m[1]!}`);
+      return [k, secret];
+    }),
+  );
+}
+
+describe('deploying the template (in memory)', () => {
+  it('needs only the gateway resource group, the VNet and the subnet; everything else has a default', () => {
+    const required = Object.entries(readTemplate().parameters)
+      .filter(([, p]) => !('defaultValue' in p))
+      .map(([n]) => n)
+      .sort();
+    assert.deepEqual(required, Object.keys(REQUIRED_PARAMETERS).sort());
+    assert.throws(
+      () => deploy({ vnetName: 'v', subnetName: 's' }),
+      /required parameter gatewayResourceGroup/,
+    );
+  });
+
+  it('creates a Node 22 Flex Consumption app on Linux, with Application Insights on a workspace, and no Event Grid yet', () => {
+    const d = deploy(MI);
+    const plan = only(resourcesOfType(d, 'Microsoft.Web/serverfarms'), 'plan');
+    assert.deepEqual(plan.body.sku, { name: 'FC1', tier: 'FlexConsumption' });
+    assert.equal((plan.body.properties as { reserved: boolean }).reserved, true);
+    const site = only(resourcesOfType(d, 'Microsoft.Web/sites'), 'app');
+    assert.equal(site.body.kind, 'functionapp,linux');
+    const props = site.body.properties as Record<string, any>;
+    assert.deepEqual(props.functionAppConfig.runtime, { name: 'node', version: '22' });
+    assert.equal(props.httpsOnly, true);
+    const ai = only(resourcesOfType(d, 'Microsoft.Insights/components'), 'Application Insights');
+    const ws = only(resourcesOfType(d, 'Microsoft.OperationalInsights/workspaces'), 'workspace');
+    assert.equal((ai.body.properties as Record<string, string>).WorkspaceResourceId, ws.id);
+    assert.match(appSettingsOf(d).APPLICATIONINSIGHTS_CONNECTION_STRING!, /^InstrumentationKey=/);
+    assert.deepEqual(resourcesOfType(d, 'Microsoft.EventGrid/systemTopics'), []);
+    assert.deepEqual(resourcesOfType(d, 'Microsoft.EventGrid/systemTopics/eventSubscriptions'), []);
+  });
+
+  describe('roles', () => {
+    it('gives the identity Network Contributor on the gateway and network groups, VM Contributor on the pool, and storage data roles on the account only', () => {
+      const d = deploy({ ...MI, gatewayPoolId: POOL_ID, networkResourceGroup: 'net-rg' });
+      const principal = output(d, 'identityPrincipalId');
+      const storage = only(resourcesOfType(d, 'Microsoft.Storage/storageAccounts'), 'storage').id;
+      assert.deepEqual(
+        sorted(roleAssignmentsOf(d)),
+        expected([
+          ['networkContributor', rgId(GATEWAY_RG), principal],
+          ['networkContributor', rgId('net-rg'), principal],
+          ['virtualMachineContributor', POOL_ID, principal],
+          ['storageBlobDataOwner', storage, principal],
+          ['storageQueueDataContributor', storage, principal],
+          ['storageTableDataContributor', storage, principal],
+        ]),
+      );
+      // The cross-group assignments are made by nested deployments into those groups.
+      const byGroup = roleAssignmentsOf(d).map((a) => a.scope.split('/')[4]);
+      assert.ok(byGroup.includes('net-rg') && byGroup.includes(GATEWAY_RG));
+    });
+
+    it('falls back to VM Contributor on the gateway resource group without a pool id, and assigns each group once', () => {
+      const d = deploy({ ...MI, networkResourceGroup: GATEWAY_RG.toLowerCase() });
+      const principal = output(d, 'identityPrincipalId');
+      const arm = roleAssignmentsOf(d).filter((a) => !a.scope.includes('Microsoft.Storage'));
+      assert.deepEqual(
+        sorted(arm),
+        expected([
+          ['networkContributor', rgId(GATEWAY_RG), principal],
+          ['virtualMachineContributor', rgId(GATEWAY_RG), principal],
+        ]),
+      );
+    });
+
+    it('adds Network Contributor on the load balancer group only when it is a third group', () => {
+      const d = deploy({ ...MI, networkResourceGroup: 'net-rg', loadBalancerResourceGroup: 'ilb-rg' });
+      const scopes = roleAssignmentsOf(d)
+        .filter((a) => a.roleDefinitionId === role(BUILT_IN_ROLES.networkContributor))
+        .map((a) => a.scope)
+        .sort();
+      assert.deepEqual(scopes, [rgId(GATEWAY_RG), rgId('ilb-rg'), rgId('net-rg')].sort());
+      const same = deploy({ ...MI, networkResourceGroup: 'net-rg', loadBalancerResourceGroup: 'net-rg' });
+      assert.equal(
+        roleAssignmentsOf(same).filter((a) => a.roleDefinitionId === role(BUILT_IN_ROLES.networkContributor))
+          .length,
+        2,
+      );
+    });
+
+    it('gives the network and VM roles to the service principal when one is chosen, and keeps storage on the identity', () => {
+      const d = deploy({ ...SP, gatewayPoolId: POOL_ID });
+      const identity = output(d, 'identityPrincipalId');
+      assert.equal(output(d, 'armRolePrincipalId'), SP.servicePrincipalObjectId);
+      for (const a of roleAssignmentsOf(d))
+        assert.equal(
+          a.principalId,
+          a.scope.includes('Microsoft.Storage') ? identity : SP.servicePrincipalObjectId,
+          a.scope,
+        );
+    });
+
+    it('never assigns at subscription scope, only documented roles, with stable unique names, for any parameter combination', () => {
+      const documented = new Set(Object.values(BUILT_IN_ROLES).map(role));
+      let combinations = 0;
+      for (const pool of ['', POOL_ID])
+        for (const network of ['', GATEWAY_RG, 'net-rg'])
+          for (const lb of ['', 'net-rg', 'ilb-rg'])
+            for (const credential of [MI, SP])
+              for (const planKind of ['FlexConsumption', 'Dedicated'])
+                for (const deployEventSubscription of [false, true]) {
+                  const p = {
+                    ...credential,
+                    gatewayPoolId: pool,
+                    networkResourceGroup: network,
+                    loadBalancerResourceGroup: lb,
+                    planKind,
+                    deployEventSubscription,
+                    watchNetworkResourceGroup: true,
+                  };
+                  const assignments = roleAssignmentsOf(deploy(p));
+                  combinations++;
+                  for (const a of assignments) {
+                    assert.match(
+                      a.scope,
+                      /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+/,
+                      `subscription-wide: ${a.scope}`,
+                    );
+                    assert.ok(documented.has(a.roleDefinitionId), a.roleDefinitionId);
+                    assert.match(a.name, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+                  }
+                  assert.equal(new Set(assignments.map((a) => a.scope + a.name)).size, assignments.length);
+                  assert.deepEqual(
+                    roleAssignmentsOf(deploy(p)).map((a) => a.name),
+                    assignments.map((a) => a.name),
+                    'role assignment names must be deterministic (a redeploy updates, never duplicates)',
+                  );
+                }
+      assert.equal(combinations, 144);
+    });
+  });
+
+  describe('app settings', () => {
+    const declared = new Set(SETTINGS.map((s) => s.name));
+    const host = new Set(HOST_SETTINGS.map((h) => h.name));
+
+    it('are exactly the settings egret reads plus the host settings: every SETTINGS entry is provided unless deliberately not in Azure', () => {
+      for (const params of [MI, SP]) {
+        const names = Object.keys(appSettingsOf(deploy(params)));
+        for (const n of names) assert.ok(declared.has(n) || host.has(n), `unknown app setting ${n}`);
+        for (const s of SETTINGS) {
+          const b = SETTING_BINDINGS[s.name]!;
+          const shouldBeThere =
+            b.source.kind !== 'notInAzure' && (b.onlyWithServicePrincipal !== true || params === SP);
+          assert.equal(names.includes(s.name), shouldBeThere, `${s.name} (${b.source.kind})`);
+        }
+      }
+      // The deliberate absences are the key-bearing connection string and the stand-in's CA.
+      assert.deepEqual(
+        SETTINGS.filter((s) => SETTING_BINDINGS[s.name]!.source.kind === 'notInAzure')
+          .map((s) => s.name)
+          .sort(),
+        ['ARM_CA_CERT_PATH', 'AzureWebJobsStorage'],
+      );
+    });
+
+    it('are accepted by shared/config.ts loadConfig, with a managed identity', () => {
+      const d = deploy({
+        ...MI,
+        gatewayPoolId: POOL_ID,
+        networkResourceGroup: 'net-rg',
+        loadBalancerName: 'my-ilb',
+      });
+      const config = loadConfig(appSettingsOf(d));
+      const clientId = output(d, 'identityClientId');
+      assert.equal(config.subscriptionId, SUBSCRIPTION);
+      assert.equal(config.location, 'westeurope');
+      assert.equal(config.gatewayResourceGroup, GATEWAY_RG);
+      assert.deepEqual(config.loadBalancer, { name: 'my-ilb', resourceGroup: GATEWAY_RG });
+      assert.deepEqual(config.network, {
+        resourceGroup: 'net-rg',
+        vnetName: 'aks-vnet',
+        subnetName: 'ilb-subnet',
+      });
+      assert.deepEqual(config.credential, { kind: 'managedIdentity', clientId });
+      assert.equal(config.arm.endpoint, 'https://management.azure.com');
+      assert.equal(config.relaySharedSecret, RELAY_SECRET);
+      assert.equal(config.storage.kind, 'identity');
+      assert.ok(config.storage.kind === 'identity' && config.storage.clientId === clientId);
+      assert.equal(
+        config.storage.kind === 'identity' && config.storage.accountName,
+        output(d, 'storageAccountName'),
+      );
+    });
+
+    it('are accepted by loadConfig with a service principal whose secret comes from Key Vault', () => {
+      const uri = 'https://kv1.vault.azure.net/secrets/egret-sp';
+      const relayUri = 'https://kv1.vault.azure.net/secrets/egret-relay';
+      const d = deploy({
+        ...SP,
+        servicePrincipalSecret: '',
+        servicePrincipalSecretKeyVaultUri: uri,
+        relaySharedSecret: '',
+        relaySharedSecretKeyVaultUri: relayUri,
+      });
+      const raw = appSettingsOf(d);
+      assert.equal(raw.AZURE_CLIENT_SECRET, `@Microsoft.KeyVault(SecretUri=${uri})`);
+      assert.equal(raw.RELAY_SHARED_SECRET, `@Microsoft.KeyVault(SecretUri=${relayUri})`);
+      const site = only(resourcesOfType(d, 'Microsoft.Web/sites'), 'app');
+      assert.equal(
+        (site.body.properties as Record<string, string>).keyVaultReferenceIdentity,
+        only(resourcesOfType(d, 'Microsoft.ManagedIdentity/userAssignedIdentities'), 'identity').id,
+        'Key Vault references must be resolved with the user-assigned identity',
+      );
+      const config = loadConfig(
+        resolveKeyVaultReferences(raw, { [uri]: 'from-kv', [relayUri]: 'r'.repeat(40) }),
+      );
+      assert.deepEqual(config.credential, {
+        kind: 'servicePrincipal',
+        tenantId: TENANT,
+        clientId: SP.servicePrincipalClientId,
+        clientSecret: 'from-kv',
+      });
+      assert.equal(config.relaySharedSecret, 'r'.repeat(40));
+    });
+
+    it('leave out the worker runtime settings on Flex Consumption and set them on Dedicated', () => {
+      const flex = appSettingsOf(deploy(MI));
+      assert.equal(flex.FUNCTIONS_WORKER_RUNTIME, undefined);
+      assert.equal(flex.FUNCTIONS_EXTENSION_VERSION, undefined);
+      const d = deploy({ ...MI, planKind: 'Dedicated', dedicatedPlanSku: 'B1' });
+      const dedicated = appSettingsOf(d);
+      assert.equal(dedicated.FUNCTIONS_WORKER_RUNTIME, 'node');
+      assert.equal(dedicated.FUNCTIONS_EXTENSION_VERSION, '~4');
+      const site = only(resourcesOfType(d, 'Microsoft.Web/sites'), 'app').body.properties as Record<
+        string,
+        any
+      >;
+      assert.equal(site.siteConfig.linuxFxVersion, 'Node|22');
+      assert.equal(site.siteConfig.alwaysOn, true);
+      assert.equal(site.functionAppConfig, null);
+      assert.deepEqual(only(resourcesOfType(d, 'Microsoft.Web/serverfarms'), 'plan').body.sku, {
+        name: 'B1',
+      });
+      assert.equal(
+        resourcesOfType(d, 'Microsoft.Storage/storageAccounts/blobServices/containers').some((c) =>
+          c.name.endsWith(`/${CONTAINERS.deploymentPackage}`),
+        ),
+        false,
+      );
+      loadConfig(dedicated);
+    });
+  });
+
+  it('reaches storage by identity only: no shared keys, no connection string, identity-based host storage and deployment package', () => {
+    for (const planKind of ['FlexConsumption', 'Dedicated']) {
+      const d = deploy({ ...MI, planKind });
+      const account = only(resourcesOfType(d, 'Microsoft.Storage/storageAccounts'), 'storage');
+      const props = account.body.properties as Record<string, unknown>;
+      assert.equal(props.allowSharedKeyAccess, false);
+      assert.equal(props.allowBlobPublicAccess, false);
+      const settings = appSettingsOf(d);
+      assert.equal(settings.AzureWebJobsStorage, undefined);
+      assert.equal(settings.AzureWebJobsStorage__credential, 'managedidentity');
+      assert.equal(settings.AzureWebJobsStorage__clientId, output(d, 'identityClientId'));
+      assert.equal(settings.AzureWebJobsStorage__accountName, account.name);
+      for (const [k, v] of Object.entries(settings))
+        assert.doesNotMatch(v, /AccountKey=|SharedAccessSignature=|sig=/, k);
+      const site = only(resourcesOfType(d, 'Microsoft.Web/sites'), 'app');
+      const identityId = only(
+        resourcesOfType(d, 'Microsoft.ManagedIdentity/userAssignedIdentities'),
+        'identity',
+      ).id;
+      assert.deepEqual(
+        Object.keys((site.body.identity as { userAssignedIdentities: object }).userAssignedIdentities),
+        [identityId],
+      );
+      if (planKind === 'FlexConsumption') {
+        const storage = (site.body.properties as Record<string, any>).functionAppConfig.deployment.storage;
+        assert.deepEqual(storage.authentication, {
+          type: 'UserAssignedIdentity',
+          userAssignedIdentityResourceId: identityId,
+        });
+        assert.equal(
+          storage.value,
+          `https://${account.name}.blob.core.windows.net/${CONTAINERS.deploymentPackage}`,
+        );
+      }
+    }
+    assert.doesNotMatch(
+      readFileSync(new URL('../../infra/azure/azuredeploy.json', import.meta.url), 'utf8'),
+      /AccountKey/,
+    );
+  });
+
+  describe('Event Grid', () => {
+    it('subscribes armEvents to exactly the ARM operations it handles, from a system topic on the gateway resource group', () => {
+      const d = deploy({ ...MI, deployEventSubscription: true });
+      const topic = only(resourcesOfType(d, 'Microsoft.EventGrid/systemTopics'), 'system topic');
+      assert.equal(topic.resourceGroup, GATEWAY_RG);
+      assert.equal(topic.body.location, 'global');
+      assert.deepEqual(topic.body.properties, {
+        source: rgId(GATEWAY_RG),
+        topicType: 'Microsoft.Resources.ResourceGroups',
+      });
+      const sub = only(
+        resourcesOfType(d, 'Microsoft.EventGrid/systemTopics/eventSubscriptions'),
+        'subscription',
+      );
+      const p = sub.body.properties as Record<string, any>;
+      const functionId = `${only(resourcesOfType(d, 'Microsoft.Web/sites'), 'app').id}/functions/${FUNCTION_NAMES.armEvents}`;
+      assert.deepEqual(p.destination, {
+        endpointType: 'AzureFunction',
+        properties: { resourceId: functionId, maxEventsPerBatch: 1, preferredBatchSizeInKilobytes: 64 },
+      });
+      assert.equal(output(d, 'armEventsFunctionId'), functionId);
+      assert.deepEqual(p.filter.includedEventTypes, [...SUCCESS_EVENT_TYPES]);
+      assert.equal(p.filter.advancedFilters.length, 1);
+      const [f] = p.filter.advancedFilters;
+      assert.equal(f.operatorType, 'StringIn');
+      assert.equal(f.key, 'data.operationName');
+      const lower = (xs: readonly string[]): string[] => xs.map((x) => x.toLowerCase()).sort();
+      assert.deepEqual(lower(f.values), lower(HANDLED_ARM_OPERATIONS));
+      assert.equal(p.eventDeliverySchema, 'EventGridSchema');
+      assert.deepEqual(p.retryPolicy, { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 });
+    });
+
+    it('dead-letters to a container of the control-plane storage account, written with the identity that has blob rights there', () => {
+      const d = deploy({ ...MI, deployEventSubscription: true });
+      const sub = only(
+        resourcesOfType(d, 'Microsoft.EventGrid/systemTopics/eventSubscriptions'),
+        'subscription',
+      );
+      const dl = (sub.body.properties as Record<string, any>).deadLetterWithResourceIdentity;
+      const identityId = only(
+        resourcesOfType(d, 'Microsoft.ManagedIdentity/userAssignedIdentities'),
+        'identity',
+      ).id;
+      const account = only(resourcesOfType(d, 'Microsoft.Storage/storageAccounts'), 'storage');
+      assert.deepEqual(dl.identity, { type: 'UserAssigned', userAssignedIdentity: identityId });
+      assert.deepEqual(dl.deadLetterDestination, {
+        endpointType: 'StorageBlob',
+        properties: { resourceId: account.id, blobContainerName: CONTAINERS.deadLetters },
+      });
+      const topic = only(resourcesOfType(d, 'Microsoft.EventGrid/systemTopics'), 'system topic');
+      assert.deepEqual(
+        Object.keys((topic.body.identity as { userAssignedIdentities: object }).userAssignedIdentities),
+        [identityId],
+      );
+      assert.ok(
+        resourcesOfType(d, 'Microsoft.Storage/storageAccounts/blobServices/containers').some(
+          (c) => c.name === `${account.name}/default/${CONTAINERS.deadLetters}`,
+        ),
+      );
+      assert.ok(
+        roleAssignmentsOf(d).some(
+          (a) =>
+            a.scope === account.id &&
+            a.roleDefinitionId === role(BUILT_IN_ROLES.storageBlobDataOwner) &&
+            a.principalId === output(d, 'identityPrincipalId'),
+        ),
+      );
+    });
+
+    it('adds a second topic for the network resource group only when asked and when it is a different group', () => {
+      const topicsOf = (p: Record<string, unknown>): string[] =>
+        resourcesOfType(deploy(p), 'Microsoft.EventGrid/systemTopics')
+          .map((t) => t.resourceGroup)
+          .sort();
+      const base = { ...MI, deployEventSubscription: true };
+      assert.deepEqual(topicsOf({ ...base, networkResourceGroup: 'net-rg' }), [GATEWAY_RG]);
+      assert.deepEqual(
+        topicsOf({ ...base, networkResourceGroup: 'net-rg', watchNetworkResourceGroup: true }),
+        [GATEWAY_RG, 'net-rg'].sort(),
+      );
+      // A source accepts one system topic: the same group is never subscribed twice.
+      assert.deepEqual(
+        topicsOf({ ...base, networkResourceGroup: GATEWAY_RG, watchNetworkResourceGroup: true }),
+        [GATEWAY_RG],
+      );
+    });
+  });
+
+  it('deploys with the parameters example file, which names only template parameters', () => {
+    const file = JSON.parse(readFileSync(parametersExamplePath, 'utf8')) as {
+      parameters: Record<string, { value: unknown }>;
+    };
+    const values = Object.fromEntries(Object.entries(file.parameters).map(([k, v]) => [k, v.value]));
+    const d = deploy(values);
+    const settings = appSettingsOf(d);
+    const uri = values.relaySharedSecretKeyVaultUri as string;
+    const config = loadConfig(resolveKeyVaultReferences(settings, { [uri]: 's'.repeat(44) }));
+    assert.equal(config.gatewayResourceGroup, values.gatewayResourceGroup);
+    assert.equal(resourcesOfType(d, 'Microsoft.Web/sites')[0]!.resourceGroup, CONTROL_PLANE_RG);
+  });
+});
