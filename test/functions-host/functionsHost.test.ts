@@ -105,6 +105,8 @@ describe('local Functions host', () => {
         runOnStartup: true,
         useMonitor: false,
       });
+      const flaky = byName.get('flaky')!.trigger;
+      assert.equal(flaky.kind === 'timer' && flaky.useMonitor, undefined, 'left to the host');
       assert.deepEqual(byName.get('flaky')!.retryOptions, {
         strategy: 'fixedDelay',
         maxRetryCount: 3,

@@ -21,7 +21,8 @@ export type TriggerDescription =
       readonly kind: 'timer';
       readonly schedule: string;
       readonly runOnStartup: boolean;
-      readonly useMonitor: boolean;
+      /** As registered; when absent the host monitors schedules that recur at most once a minute. */
+      readonly useMonitor: boolean | undefined;
     }
   | { readonly kind: 'queue'; readonly queueName: string; readonly connection: string }
   | { readonly kind: 'other'; readonly type: string };
@@ -67,7 +68,7 @@ export function describeRegistration(metadata: CoreFunctionMetadata): FunctionRe
         kind: 'timer',
         schedule: str('schedule') ?? '',
         runOnStartup: b.runOnStartup === true,
-        useMonitor: b.useMonitor !== false,
+        useMonitor: typeof b.useMonitor === 'boolean' ? b.useMonitor : undefined,
       };
       break;
     case 'queuetrigger':

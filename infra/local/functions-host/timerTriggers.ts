@@ -7,7 +7,8 @@
  *   `isPastDue: true`;
  * - `scheduleStatus { last, next, lastUpdated }` is kept in memory (the real host keeps it in the
  *   storage account when `useMonitor` is on, so it survives restarts; this host does not) and is
- *   `null` when `useMonitor: false`;
+ *   `null` when `useMonitor` is false — by default it is on only for schedules that recur at most once
+ *   a minute, as in Azure;
  * - `retry` options (fixedDelay / exponentialBackoff) are applied with `retryContext`, as for timers
  *   in Azure.
  */
@@ -41,10 +42,12 @@ export class TimerTriggers {
     for (const reg of rt.registrations.values()) {
       if (reg.trigger.kind !== 'timer') continue;
       const expression = schedules.get(reg.name) ?? reg.trigger.schedule;
+      const schedule = parseTimerSchedule(expression);
+      const first = schedule.next(clock.now());
       this.#timers.set(reg.name, {
         reg,
-        schedule: parseTimerSchedule(expression),
-        useMonitor: reg.trigger.useMonitor,
+        schedule,
+        useMonitor: reg.trigger.useMonitor ?? schedule.next(first) - first >= 60_000,
         next: 0,
         last: undefined,
         cancel: undefined,
