@@ -155,5 +155,7 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string') return `"${value}"`;
   if (typeof value === 'object') return 'an object';
-  return String(value as number | boolean | bigint | undefined);
+  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+    ? String(value)
+    : 'nothing';
 }

@@ -56,7 +56,6 @@ export function poolKey(ref: PoolRef): string {
 
 /** True when a string is usable as a Table Storage key (egret validates keys itself: Azurite answers 500). */
 export function isTableSafeKey(key: string): boolean {
-  // eslint-disable-next-line no-control-regex
   return key.length > 0 && key.length <= 1024 && !/[/\\#?\u0000-\u001f\u007f-\u009f]/.test(key);
 }
 

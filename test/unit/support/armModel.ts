@@ -260,8 +260,8 @@ function applyStep(world: World, step: PlanStep): World {
           return { ...p, publicIPAddresses: [...(p.publicIPAddresses ?? []), { id: pip.id }] };
         });
       }
-      let n: number;
-      [n, w] = next({ ...w, prefixes });
+      const [n, settled] = next({ ...w, prefixes });
+      w = settled;
       const instance: ObservedVmssInstance = {
         vm: { ...step.body, etag: etag(n), provisioningState: 'Succeeded' },
         primaryNic: {
@@ -316,8 +316,8 @@ function applyStep(world: World, step: PlanStep): World {
         }
         return p;
       });
-      let n: number;
-      [n, w] = next({ ...w, publicIps });
+      const [n, settled] = next({ ...w, publicIps });
+      w = settled;
       const nic: NetworkInterface = {
         ...step.body,
         etag: etag(n),

@@ -1,0 +1,315 @@
+/** Example-based checks of the planner against upstream's names, bodies and quirks. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { planPool, pipName } from '../../shared/core/planPool.js';
+import { projectStatus } from '../../shared/core/projectStatus.js';
+import { applyPlan } from './support/armModel.js';
+import {
+  GW_RG,
+  LB_ID,
+  SETTINGS,
+  byoPrefix,
+  deleting,
+  foreignLoadBalancer,
+  inputFor,
+  poolWorld,
+  present,
+  resolvedPool,
+  world,
+} from './support/worlds.js';
+
+const U = [
+  'aaaaaaaa-0000-4000-8000-000000000001',
+  'bbbbbbbb-0000-4000-8000-000000000002',
+  'cccccccc-0000-4000-8000-000000000003',
+] as const;
+
+describe('planPool examples', () => {
+  it('batches three new configurations into one write per NIC, one LB write, one prefix and public IP each', () => {
+    const w = world(poolWorld('aks-vm-pool', 2));
+    const pool = resolvedPool('aks-vm-pool', 30, 2);
+    const plan = planPool(
+      inputFor(w, pool, [present(U[0], 'managed'), present(U[1], 'managed'), present(U[2], 'private')]),
+    );
+    const count = (kind: string) => plan.steps.filter((s) => s.kind === kind).length;
+    assert.equal(count('put-network-interface'), 2);
+    assert.equal(count('put-load-balancer'), 1);
+    assert.equal(count('put-public-ip-prefix'), 2);
+    assert.equal(count('put-public-ip'), 4);
+    assert.deepEqual(
+      plan.ports.map((p) => p.port),
+      [6000, 6001, 6002],
+    );
+    const nic = plan.steps.find((s) => s.kind === 'put-network-interface');
+    assert.ok(nic?.kind === 'put-network-interface');
+    const names = (nic.body.ipConfigurations ?? []).map((c) => c.name);
+    assert.deepEqual(names, [
+      'ipconfig1',
+      `egressgateway-${U[0]}`,
+      `egressgateway-${U[1]}`,
+      `egressgateway-${U[2]}`,
+    ]);
+    const first = nic.body.ipConfigurations?.[1];
+    assert.equal(
+      first?.publicIPAddress?.id,
+      `/subscriptions/${SETTINGS.subscriptionId}/resourceGroups/${GW_RG}/providers/Microsoft.Network/publicIPAddresses/${pipName(`egressgateway-${U[0]}`, nic.body.name)}`,
+    );
+    assert.equal(nic.body.ipConfigurations?.[3]?.publicIPAddress, undefined, 'private mode has no public IP');
+    assert.deepEqual(nic.body['dnsSettings'], { dnsServers: [] }, 'unknown NIC fields are carried through');
+    assert.ok(
+      nic.body.ipConfigurations?.[0]?.loadBalancerBackendAddressPools?.some((b) =>
+        b.id?.endsWith(`/backendAddressPools/${pool.uniqueId}`),
+      ),
+    );
+  });
+
+  it('builds upstream’s LB rule and probe for a configuration', () => {
+    const w = world(poolWorld('vmss', 1), { lb: foreignLoadBalancer() });
+    const plan = planPool(inputFor(w, resolvedPool('vmss', 31, 1), [present(U[0], 'managed')]));
+    const lb = plan.steps.find((s) => s.kind === 'put-load-balancer');
+    assert.ok(lb?.kind === 'put-load-balancer');
+    assert.equal(lb.phase, 'lb-before-members', 'the frontend/backend pool must exist before members join');
+    assert.equal(lb.ifMatch, 'W/"lb0"');
+    const rule = lb.body.loadBalancingRules.find((r) => r.name === U[0]);
+    assert.deepEqual(rule, {
+      name: U[0],
+      frontendIPConfiguration: {
+        id: `${LB_ID}/frontendIPConfigurations/5e0cbd5c-0a6e-4a5e-9ddd-000000000001`,
+      },
+      backendAddressPool: { id: `${LB_ID}/backendAddressPools/5e0cbd5c-0a6e-4a5e-9ddd-000000000001` },
+      probe: { id: `${LB_ID}/probes/${U[0]}` },
+      protocol: 'Udp',
+      frontendPort: 6000,
+      backendPort: 6000,
+      enableFloatingIP: true,
+    });
+    assert.deepEqual(
+      lb.body.probes.find((p) => p.name === U[0]),
+      {
+        name: U[0],
+        protocol: 'Http',
+        port: 8082,
+        requestPath: `/gw/${U[0]}`,
+        intervalInSeconds: 5,
+        probeThreshold: 1,
+      },
+    );
+    const model = plan.steps.find((s) => s.kind === 'put-vmss');
+    assert.ok(model?.kind === 'put-vmss');
+    const ipc =
+      model.body.virtualMachineProfile?.networkProfile?.networkInterfaceConfigurations?.[0]
+        ?.ipConfigurations?.[1];
+    assert.deepEqual(ipc?.publicIPAddressConfiguration, {
+      name: `egressgateway-${U[0]}`,
+      publicIPPrefix: {
+        id: `/subscriptions/${SETTINGS.subscriptionId}/resourceGroups/${GW_RG}/providers/Microsoft.Network/publicIPPrefixes/egressgateway-${U[0]}`,
+      },
+    });
+    assert.equal(
+      model.body['sku'] !== undefined,
+      true,
+      'the full model is sent (issue #645: a partial PUT lacked sku)',
+    );
+  });
+
+  it('re-PUTs a Failed member unchanged, and a member whose IP is missing (upstream #981)', () => {
+    const pool = resolvedPool('vmss', 31, 2);
+    const w0 = world(poolWorld('vmss', 2));
+    const w1 = applyPlan(w0, planPool(inputFor(w0, pool, [present(U[0], 'managed')])));
+    const m = w1.members;
+    assert.ok(m.kind === 'vmss');
+    const failed = {
+      ...w1,
+      members: {
+        ...m,
+        instances: m.instances.map((i, n) =>
+          n === 1 ? { ...i, vm: { ...i.vm, provisioningState: 'Failed' } } : i,
+        ),
+      },
+    };
+    const plan = planPool(
+      inputFor(failed, pool, [present(U[0], 'managed')], { claims: [{ configUid: U[0], port: 6000 }] }),
+    );
+    assert.deepEqual(
+      plan.steps.map((s) => [s.kind, 'force' in s ? s.force : undefined]),
+      [['put-vmss-instance', 'provisioning-failed']],
+    );
+    const noIp = {
+      ...w1,
+      members: {
+        ...m,
+        instances: m.instances.map((i, n) =>
+          n === 0 && i.primaryNic
+            ? {
+                ...i,
+                primaryNic: {
+                  ...i.primaryNic,
+                  ipConfigurations: (i.primaryNic.ipConfigurations ?? []).slice(0, 1),
+                },
+              }
+            : i,
+        ),
+      },
+    };
+    const plan2 = planPool(
+      inputFor(noIp, pool, [present(U[0], 'managed')], { claims: [{ configUid: U[0], port: 6000 }] }),
+    );
+    assert.deepEqual(
+      plan2.steps.map((s) => [s.kind, 'force' in s ? s.force : undefined]),
+      [['put-vmss-instance', 'ip-missing']],
+    );
+  });
+
+  it('blocks a configuration whose BYO prefix is missing or of the wrong length, and keeps what exists', () => {
+    const pool = resolvedPool('aks-vm-pool', 30, 1);
+    const missing = planPool(inputFor(world(poolWorld('aks-vm-pool', 1)), pool, [present(U[0], 'byo')]));
+    assert.deepEqual(missing.steps, []);
+    assert.equal(missing.outcomes[0]?.kind === 'blocked' && missing.outcomes[0].reason, 'PrefixNotFound');
+    const wrong = planPool(
+      inputFor(world(poolWorld('aks-vm-pool', 1), { prefixes: [byoPrefix(29)] }), pool, [
+        present(U[0], 'byo'),
+      ]),
+    );
+    assert.ok(
+      wrong.outcomes[0]?.kind === 'blocked' &&
+        wrong.outcomes[0].reason === 'PrefixSizeMismatch' &&
+        /\/29 but the gateway pool asks for \/30/.test(wrong.outcomes[0].message),
+    );
+  });
+
+  it('runs out of ports after 1000 configurations of one pool', () => {
+    const claims = Array.from({ length: 1000 }, (_, i) => ({ configUid: `other-${i}`, port: 6000 + i }));
+    const plan = planPool(
+      inputFor(
+        world(poolWorld('aks-vm-pool', 1)),
+        resolvedPool('aks-vm-pool', 30, 1),
+        [present(U[0], 'private')],
+        { claims, orphans: 'keep' },
+      ),
+    );
+    assert.ok(plan.outcomes[0]?.kind === 'blocked' && plan.outcomes[0].reason === 'PortsExhausted');
+  });
+
+  it('deletes in a safe order and removes the LB with its last frontend', () => {
+    const pool = resolvedPool('aks-vm-pool', 31, 2);
+    const w0 = world(poolWorld('aks-vm-pool', 2));
+    const w1 = applyPlan(w0, planPool(inputFor(w0, pool, [present(U[0], 'managed')])));
+    const plan = planPool(
+      inputFor(w1, pool, [deleting(U[0], 'managed')], { claims: [{ configUid: U[0], port: 6000 }] }),
+    );
+    assert.deepEqual(
+      plan.steps.map((s) => `${s.phase}:${s.kind}`),
+      [
+        'members:put-network-interface',
+        'members:put-network-interface',
+        'lb-after-members:delete-load-balancer',
+        'delete-public-ips:delete-public-ip',
+        'delete-public-ips:delete-public-ip',
+        'delete-prefixes:delete-public-ip-prefix',
+      ],
+    );
+    const w2 = applyPlan(w1, plan);
+    assert.equal(w2.loadBalancer, undefined);
+    assert.deepEqual(planPool(inputFor(w2, pool, [deleting(U[0], 'managed')])).outcomes, [
+      { uid: U[0], kind: 'removed' },
+    ]);
+  });
+});
+
+describe('projectStatus', () => {
+  const settings = {
+    subscriptionId: SETTINGS.subscriptionId,
+    loadBalancerResourceGroup: 'rg-net',
+    publicIpResourceGroup: GW_RG,
+  };
+
+  it('projects prefix, ILB IP, port and sorted nodes, and keeps lastTransitionTime across identical reconciles', () => {
+    const pool = resolvedPool('vmss', 31, 2);
+    const configs = [present(U[0], 'managed')];
+    const w0 = world(poolWorld('vmss', 2));
+    const w1 = applyPlan(w0, planPool(inputFor(w0, pool, configs)));
+    const after = planPool(inputFor(w1, pool, configs, { claims: [{ configUid: U[0], port: 6000 }] }));
+    assert.deepEqual(after.steps, []);
+    const project = (now: string, previous?: Parameters<typeof projectStatus>[0]['previous']) =>
+      projectStatus({
+        uid: U[0],
+        generation: 3,
+        egress: { kind: 'public', prefix: { kind: 'managed' } },
+        pool,
+        outcome: after.outcomes[0] as NonNullable<(typeof after.outcomes)[0]>,
+        members: w1.members,
+        ...(w1.loadBalancer ? { loadBalancer: w1.loadBalancer } : {}),
+        prefixes: w1.prefixes,
+        settings,
+        now,
+        ...(previous ? { previous } : {}),
+      });
+    const first = project('2025-01-01T00:00:00Z');
+    assert.match(first.status.egressIpPrefix ?? '', /^20\.\d+\.\d+\.0\/31$/);
+    assert.match(first.status.gatewayServerProfile?.ip ?? '', /^10\.2\.0\.\d+$/);
+    assert.equal(first.status.gatewayServerProfile?.port, 6000);
+    assert.deepEqual(
+      first.status.gatewayVMProfiles?.map((n) => n.nodeName),
+      ['gw000000', 'gw000001'],
+    );
+    assert.equal(first.status.conditions?.[0]?.reason, 'Reconciled');
+    assert.equal(first.status.observedGeneration, 3);
+    const second = project('2025-01-01T00:05:00Z', first.status);
+    assert.deepEqual(second.status, first.status, 'no flapping: identical reconcile, identical status');
+    const failing = projectStatus({
+      uid: U[0],
+      problem: { reason: 'AzureError', message: '429' },
+      settings,
+      now: '2025-01-01T00:10:00Z',
+      previous: first.status,
+    });
+    assert.equal(failing.status.conditions?.[0]?.lastTransitionTime, '2025-01-01T00:10:00Z');
+    assert.equal(
+      failing.status.egressIpPrefix,
+      first.status.egressIpPrefix,
+      'a transient failure keeps what pods use',
+    );
+  });
+
+  it('private mode: egressIpPrefix is the sorted comma list of secondary IPs; deletion reports Finalized', () => {
+    const pool = resolvedPool('aks-vm-pool', undefined, 3);
+    const w0 = world(poolWorld('aks-vm-pool', 3));
+    const w1 = applyPlan(w0, planPool(inputFor(w0, pool, [present(U[1], 'private')])));
+    const outcome = planPool(
+      inputFor(w1, pool, [present(U[1], 'private')], { claims: [{ configUid: U[1], port: 6000 }] }),
+    ).outcomes[0];
+    const p = projectStatus({
+      uid: U[1],
+      egress: { kind: 'private' },
+      pool,
+      outcome: outcome!,
+      members: w1.members,
+      ...(w1.loadBalancer ? { loadBalancer: w1.loadBalancer } : {}),
+      prefixes: [],
+      settings,
+      now: 't',
+    });
+    const ips = p.status.egressIpPrefix?.split(',') ?? [];
+    assert.equal(ips.length, 3);
+    assert.deepEqual(
+      ips,
+      [...(p.status.gatewayVMProfiles ?? [])]
+        .map((n) => n.secondaryIP)
+        .sort((a, b) => Number(a.split('.')[3]) - Number(b.split('.')[3])),
+    );
+    assert.deepEqual(
+      p.status.gatewayVMProfiles?.map((n) => n.nodeName),
+      ['aks-gwpool-0-nic', 'aks-gwpool-1-nic', 'aks-gwpool-2-nic'],
+    );
+    const done = projectStatus({
+      uid: U[1],
+      pool,
+      outcome: { uid: U[1], kind: 'removed' },
+      members: w1.members,
+      settings,
+      now: 't',
+    });
+    assert.equal(done.finalized, true);
+    assert.equal(done.status.conditions?.[0]?.reason, 'Finalized');
+  });
+});
