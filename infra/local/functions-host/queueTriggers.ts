@@ -83,11 +83,11 @@ class QueueListener {
         const res = await this.#queue.receiveMessages({
           numberOfMessages: cfg.batchSize,
           visibilityTimeout: LEASE_SECONDS,
-          abortSignal: this.#abort.signal,
+          // Not aborted on stop: a receive cut short may still have dequeued messages, which would
+          // then stay invisible for the whole lease. Stop waits for it and processes what came back.
         });
         messages = res.receivedMessageItems;
       } catch (e) {
-        if (this.#abort.signal.aborted) break;
         // A missing queue is normal until someone creates it (the host does not create trigger queues).
         if ((e as { statusCode?: number }).statusCode !== 404)
           this.rt.emit({ kind: 'pollError', functionName: this.b.reg.name, error: (e as Error).message });
