@@ -37,7 +37,10 @@ export interface ArmAdmin {
   /** Deletes one instance (one `virtualMachineScaleSets/virtualMachines/delete` event). */
   deleteVmssInstance(options: { readonly vmssId: string; readonly instanceId: string }): Promise<void>;
   /** Replaces a VM: deletes it and creates a new one (new vmId) on the same NICs; delete + write events. */
-  replaceVm(options: { readonly vmId: string; readonly newName?: string }): Promise<{ readonly vmId: string }>;
+  replaceVm(options: {
+    readonly vmId: string;
+    readonly newName?: string;
+  }): Promise<{ readonly vmId: string }>;
   /**
    * An out-of-band model rollout that strips every secondary ipConfiguration from the scale set model
    * and its instances, WITHOUT any event or request-log entry (kube-egress-gateway PR #1381).
@@ -89,21 +92,40 @@ export function createArmAdmin(deps: {
     seed: (spec) => seedWorld(ctx, deps.baseUrl(), spec),
     async scaleVmss({ vmssId, capacity }) {
       const vmss = requireType(vmssId, VMSS_TYPE);
-      const req = platformRequest({ method: 'PATCH', path: vmss.id, baseUrl: deps.baseUrl(), apiVersion: compute(), body: { sku: { capacity } } });
+      const req = platformRequest({
+        method: 'PATCH',
+        path: vmss.id,
+        baseUrl: deps.baseUrl(),
+        apiVersion: compute(),
+        body: { sku: { capacity } },
+      });
       await done(writeScaleSet(ctx, req, vmss.id, { sku: { capacity } }, 'PATCH'));
     },
     async deleteVmssInstance({ vmssId, instanceId }) {
       const vmss = requireType(vmssId, VMSS_TYPE);
       const instance = ctx.store.get(`${vmss.id}/virtualMachines/${instanceId}`);
-      if (!instance) throw new ArmError(404, 'NotFound', `Instance ${instanceId} of ${vmss.id} was not found.`);
-      const req = platformRequest({ method: 'DELETE', path: instance.id, baseUrl: deps.baseUrl(), apiVersion: compute() });
+      if (!instance)
+        throw new ArmError(404, 'NotFound', `Instance ${instanceId} of ${vmss.id} was not found.`);
+      const req = platformRequest({
+        method: 'DELETE',
+        path: instance.id,
+        baseUrl: deps.baseUrl(),
+        apiVersion: compute(),
+      });
       await done(deleteInstances(ctx, req, vmss, [instance], 'instance'));
     },
     async replaceVm({ vmId, newName }) {
       const vm = requireType(vmId, VM_TYPE);
       const old = structuredClone(vm.body);
-      await done(deleteVirtualMachine(ctx, platformRequest({ method: 'DELETE', path: vm.id, baseUrl: deps.baseUrl(), apiVersion: compute() }), vm.id));
-      const id = newName === undefined ? vm.id : `${vm.id.slice(0, vm.id.length - lastName(vm.id).length)}${newName}`;
+      await done(
+        deleteVirtualMachine(
+          ctx,
+          platformRequest({ method: 'DELETE', path: vm.id, baseUrl: deps.baseUrl(), apiVersion: compute() }),
+          vm.id,
+        ),
+      );
+      const id =
+        newName === undefined ? vm.id : `${vm.id.slice(0, vm.id.length - lastName(vm.id).length)}${newName}`;
       const props = obj(old['properties']);
       const body: JsonObject = {
         location: old['location'] ?? ctx.config.location,
@@ -115,7 +137,15 @@ export function createArmAdmin(deps: {
           networkProfile: obj(props['networkProfile']),
         },
       };
-      await done(writeVirtualMachine(ctx, platformRequest({ method: 'PUT', path: id, baseUrl: deps.baseUrl(), apiVersion: compute(), body }), id, body, 'PUT'));
+      await done(
+        writeVirtualMachine(
+          ctx,
+          platformRequest({ method: 'PUT', path: id, baseUrl: deps.baseUrl(), apiVersion: compute(), body }),
+          id,
+          body,
+          'PUT',
+        ),
+      );
       return { vmId: id };
     },
     async stripSecondaryIpConfigs({ vmssId }) {
@@ -135,7 +165,9 @@ export function createArmAdmin(deps: {
         bumpEtag(vmss, 'compute');
         for (const i of instancesOf(ctx, vmss)) {
           const configs = strip(instanceNetworkConfigs(i));
-          obj(i.body['properties'])['networkProfileConfiguration'] = { networkInterfaceConfigurations: configs };
+          obj(i.body['properties'])['networkProfileConfiguration'] = {
+            networkInterfaceConfigurations: configs,
+          };
           applyInstanceNetwork(ctx, i, configs);
           i.internal['modelVersionApplied'] = vmss.internal['modelVersion'];
           bumpEtag(i, 'compute');
@@ -170,7 +202,13 @@ export function createArmAdmin(deps: {
 }
 
 /** `/_admin/...` over HTTP: JSON in, JSON out, errors as ARM error bodies. */
-export async function serveAdmin(admin: ArmAdmin, method: string, path: string, query: URLSearchParams, body: Json | undefined): Promise<ArmReply> {
+export async function serveAdmin(
+  admin: ArmAdmin,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  body: Json | undefined,
+): Promise<ArmReply> {
   const b = obj(body);
   const ok = (value: Json = { ok: true }): ArmReply => ({ status: 200, body: value });
   const key = `${method} ${path.replace(/\/+$/, '') || '/'}`;
@@ -181,14 +219,19 @@ export async function serveAdmin(admin: ArmAdmin, method: string, path: string, 
       await admin.scaleVmss({ vmssId: str(b['vmssId']) ?? '', capacity: num(b['capacity']) ?? 0 });
       return ok();
     case 'POST /vmss/deleteInstance':
-      await admin.deleteVmssInstance({ vmssId: str(b['vmssId']) ?? '', instanceId: String(b['instanceId'] ?? '') });
+      await admin.deleteVmssInstance({
+        vmssId: str(b['vmssId']) ?? '',
+        instanceId: String(b['instanceId'] ?? ''),
+      });
       return ok();
     case 'POST /vmss/stripSecondaryIpConfigs':
       await admin.stripSecondaryIpConfigs({ vmssId: str(b['vmssId']) ?? '' });
       return ok();
     case 'POST /vms/replace': {
       const newName = str(b['newName']);
-      return ok(await admin.replaceVm({ vmId: str(b['vmId']) ?? '', ...(newName === undefined ? {} : { newName }) }));
+      return ok(
+        await admin.replaceVm({ vmId: str(b['vmId']) ?? '', ...(newName === undefined ? {} : { newName }) }),
+      );
     }
     case 'GET /faults':
       return ok([...admin.faults()] as unknown as Json);

@@ -27,7 +27,12 @@ export interface ArmServerDeps {
   readonly faults: FaultEngine;
   readonly log: RequestLog;
   /** Serves `/_admin/...`. */
-  readonly admin: (method: string, path: string, query: URLSearchParams, body: Json | undefined) => Promise<ArmReply>;
+  readonly admin: (
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: Json | undefined,
+  ) => Promise<ArmReply>;
   readonly baseUrl: () => string;
 }
 
@@ -37,7 +42,13 @@ export class ArmServer {
   /** Node's request listener. Never throws: every failure becomes an ARM error answer. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     void this.serve(req, res).catch((e: unknown) => {
-      if (!res.headersSent) send(res, new ArmError(500, 'InternalServerError', `stand-in failure: ${String(e)}`).toBody(), 500, {});
+      if (!res.headersSent)
+        send(
+          res,
+          new ArmError(500, 'InternalServerError', `stand-in failure: ${String(e)}`).toBody(),
+          500,
+          {},
+        );
     });
   }
 
@@ -68,7 +79,12 @@ export class ArmServer {
       try {
         body = raw === '' ? undefined : (JSON.parse(raw) as Json);
       } catch {
-        return this.finish(res, entry, { status: 400, body: { error: { code: 'InvalidJson', message: 'admin body is not JSON' } } }, baseHeaders);
+        return this.finish(
+          res,
+          entry,
+          { status: 400, body: { error: { code: 'InvalidJson', message: 'admin body is not JSON' } } },
+          baseHeaders,
+        );
       }
       let reply: ArmReply;
       try {
@@ -90,10 +106,18 @@ export class ArmServer {
         category: 'operation',
       });
       if (!authorized(req)) return this.finish(res, entry, errorReply(authError()), baseHeaders);
-      const mode = opMatch[4]?.toLowerCase() === 'operationresults' || url.searchParams.get('monitor') === 'true' ? 'result' : 'status';
+      const mode =
+        opMatch[4]?.toLowerCase() === 'operationresults' || url.searchParams.get('monitor') === 'true'
+          ? 'result'
+          : 'status';
       const reply = await this.deps.ctx.lro.serveStatus(opMatch[5] ?? '', mode);
       if (reply === undefined)
-        return this.finish(res, entry, errorReply(new ArmError(404, 'NotFound', `Operation ${opMatch[5] ?? ''} was not found.`)), baseHeaders);
+        return this.finish(
+          res,
+          entry,
+          errorReply(new ArmError(404, 'NotFound', `Operation ${opMatch[5] ?? ''} was not found.`)),
+          baseHeaders,
+        );
       return this.finish(res, entry, reply instanceof ArmError ? errorReply(reply) : reply, baseHeaders);
     }
 
@@ -117,7 +141,11 @@ export class ArmServer {
       if (!authorized(req)) throw authError();
       if (matched === undefined) throw unknownResourceType(path, url.searchParams.get('api-version'));
       if (matched === 'methodNotAllowed')
-        throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`);
+        throw new ArmError(
+          405,
+          'MethodNotAllowed',
+          `The requested resource does not support http method '${method}'.`,
+        );
       const { route: r, params } = matched;
       checkApiVersion(this.deps.ctx, r.api, url.searchParams.get('api-version'), path);
 
@@ -126,7 +154,12 @@ export class ArmServer {
       if (fault?.status !== undefined) {
         const headers: Record<string, string> = {};
         if (fault.retryAfterSeconds !== undefined) headers['Retry-After'] = String(fault.retryAfterSeconds);
-        throw new ArmError(fault.status, fault.code ?? 'InternalServerError', fault.message ?? 'Injected fault.', { headers });
+        throw new ArmError(
+          fault.status,
+          fault.code ?? 'InternalServerError',
+          fault.message ?? 'Injected fault.',
+          { headers },
+        );
       }
       await sleep(this.deps.ctx.latency.requestMs(method === 'GET' ? 'read' : 'write'));
 
@@ -136,9 +169,14 @@ export class ArmServer {
         try {
           parsed = JSON.parse(raw);
         } catch (e) {
-          throw new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${String(e)}'.`);
+          throw new ArmError(
+            400,
+            'InvalidRequestContent',
+            `The request content was invalid and could not be deserialized: '${String(e)}'.`,
+          );
         }
-        if (!isObject(parsed)) throw new ArmError(400, 'InvalidRequestContent', 'The request content must be a JSON object.');
+        if (!isObject(parsed))
+          throw new ArmError(400, 'InvalidRequestContent', 'The request content must be a JSON object.');
         body = parsed;
       }
       const armReq: ArmRequest = {
@@ -152,7 +190,10 @@ export class ArmServer {
         correlationId,
         lroFailure:
           fault?.lroFailure === true
-            ? { code: fault.code ?? 'InternalExecutionError', message: fault.message ?? 'An internal execution error occurred.' }
+            ? {
+                code: fault.code ?? 'InternalExecutionError',
+                message: fault.message ?? 'An internal execution error occurred.',
+              }
             : undefined,
         baseUrl: this.deps.baseUrl(),
       };
@@ -165,11 +206,19 @@ export class ArmServer {
   }
 
   /** Takes ARM's and Compute's tokens; throws the 429 ARM or Compute would answer. */
-  private takeThrottle(req: ArmRequest, policy: ReturnType<NonNullable<import('./router.js').Route['computePolicy']>>, resourceId: string | undefined): Record<string, string> {
+  private takeThrottle(
+    req: ArmRequest,
+    policy: ReturnType<NonNullable<import('./router.js').Route['computePolicy']>>,
+    resourceId: string | undefined,
+  ): Record<string, string> {
     const { throttle, ctx } = this.deps;
     const sub = req.params['subscriptionId'] ?? ctx.config.subscriptionId;
     const armBucket =
-      req.method === 'GET' ? 'subscriptionReads' : req.method === 'DELETE' ? 'subscriptionDeletes' : 'subscriptionWrites';
+      req.method === 'GET'
+        ? 'subscriptionReads'
+        : req.method === 'DELETE'
+          ? 'subscriptionDeletes'
+          : 'subscriptionWrites';
     const armHeader = `x-ms-ratelimit-remaining-subscription-${armBucket === 'subscriptionReads' ? 'reads' : armBucket === 'subscriptionDeletes' ? 'deletes' : 'writes'}`;
     const armRequest = throttle.armBucket(armBucket, sub);
     const arm = throttle.take([armRequest]);
@@ -197,17 +246,24 @@ export class ArmServer {
             {
               code: 'TooManyRequests',
               target: compute.bucket.label.replace('Microsoft.Compute/', ''),
-              message: JSON.stringify({ operationGroup: compute.bucket.label.replace('Microsoft.Compute/', ''), retryAfterSeconds: seconds }),
+              message: JSON.stringify({
+                operationGroup: compute.bucket.label.replace('Microsoft.Compute/', ''),
+                retryAfterSeconds: seconds,
+              }),
             },
           ],
           headers: {
             'Retry-After': String(seconds),
-            'x-ms-ratelimit-remaining-resource': buckets.map((b) => `${b.label};${b === compute.bucket ? 0 : b.spec.capacity}`).join(','),
+            'x-ms-ratelimit-remaining-resource': buckets
+              .map((b) => `${b.label};${b === compute.bucket ? 0 : b.spec.capacity}`)
+              .join(','),
           },
         },
       );
     }
-    headers['x-ms-ratelimit-remaining-resource'] = compute.remaining.map((r) => `${r.label};${r.remaining}`).join(',');
+    headers['x-ms-ratelimit-remaining-resource'] = compute.remaining
+      .map((r) => `${r.label};${r.remaining}`)
+      .join(',');
     return headers;
   }
 
@@ -224,7 +280,12 @@ export class ArmServer {
   }
 }
 
-function send(res: ServerResponse, body: Json | undefined, status: number, headers: Record<string, string>): void {
+function send(
+  res: ServerResponse,
+  body: Json | undefined,
+  status: number,
+  headers: Record<string, string>,
+): void {
   const payload = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, {
     'Cache-Control': 'no-cache',
@@ -240,7 +301,10 @@ function send(res: ServerResponse, body: Json | undefined, status: number, heade
 export function errorReply(e: unknown): ArmReply {
   if (e instanceof ArmError) return { status: e.status, body: e.toBody(), headers: { ...e.headers } };
   const msg = e instanceof Error ? e.message : String(e);
-  return { status: 500, body: { error: { code: 'InternalServerError', message: `stand-in failure: ${msg}` } } };
+  return {
+    status: 500,
+    body: { error: { code: 'InternalServerError', message: `stand-in failure: ${msg}` } },
+  };
 }
 
 function authorized(req: IncomingMessage): boolean {
@@ -248,14 +312,26 @@ function authorized(req: IncomingMessage): boolean {
 }
 
 function authError(): ArmError {
-  return new ArmError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", {
-    headers: { 'WWW-Authenticate': 'Bearer authorization_uri="https://login.windows.net/", error="invalid_token"' },
-  });
+  return new ArmError(
+    401,
+    'AuthenticationFailed',
+    "Authentication failed. The 'Authorization' header is missing.",
+    {
+      headers: {
+        'WWW-Authenticate': 'Bearer authorization_uri="https://login.windows.net/", error="invalid_token"',
+      },
+    },
+  );
 }
 
 function unknownResourceType(path: string, apiVersion: string | null): ArmError {
   const m = /\/providers\/([^/]+)\/([^/]+)/i.exec(path);
-  if (!m) return new ArmError(404, 'NotFound', `No HTTP resource was found that matches the request URI '${path}'.`);
+  if (!m)
+    return new ArmError(
+      404,
+      'NotFound',
+      `No HTTP resource was found that matches the request URI '${path}'.`,
+    );
   return new ArmError(
     404,
     'InvalidResourceType',
@@ -264,11 +340,24 @@ function unknownResourceType(path: string, apiVersion: string | null): ArmError 
 }
 
 /** ARM rejects a missing, malformed or unknown api-version before the resource provider sees the request. */
-function checkApiVersion(ctx: ProviderContext, family: ApiFamily, apiVersion: string | null, path: string): void {
+function checkApiVersion(
+  ctx: ProviderContext,
+  family: ApiFamily,
+  apiVersion: string | null,
+  path: string,
+): void {
   if (apiVersion === null || apiVersion === '')
-    throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+    throw new ArmError(
+      400,
+      'MissingApiVersionParameter',
+      'The api-version query parameter (?api-version=) is required for all requests.',
+    );
   if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion))
-    throw new ArmError(400, 'InvalidApiVersionParameter', `The api-version '${apiVersion}' is invalid. The supported versions are '${ctx.config.apiVersions[family].join(',')}'.`);
+    throw new ArmError(
+      400,
+      'InvalidApiVersionParameter',
+      `The api-version '${apiVersion}' is invalid. The supported versions are '${ctx.config.apiVersions[family].join(',')}'.`,
+    );
   const supported = ctx.config.apiVersions[family];
   if (supported.includes(apiVersion)) return;
   const m = /\/providers\/[^/]+\/([^/]+)/i.exec(path);

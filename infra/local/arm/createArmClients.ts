@@ -28,7 +28,11 @@ export interface ArmClients {
 /** A credential that hands out a fixed token (the stand-in accepts any bearer token). */
 export const fakeCredential: TokenCredential = {
   getToken: (): Promise<AccessToken> =>
-    Promise.resolve({ token: 'egret-local-stand-in-token', expiresOnTimestamp: Date.now() + 3_600_000, tokenType: 'Bearer' }),
+    Promise.resolve({
+      token: 'egret-local-stand-in-token',
+      expiresOnTimestamp: Date.now() + 3_600_000,
+      tokenType: 'Bearer',
+    }),
 };
 
 export function createArmClients(options: ArmClientsOptions): ArmClients {

@@ -76,7 +76,10 @@ function splitPath(path: string): string[] {
   return path.split('/').filter((s) => s !== '');
 }
 
-function matchSegments(pattern: readonly string[], segments: readonly string[]): Record<string, string> | undefined {
+function matchSegments(
+  pattern: readonly string[],
+  segments: readonly string[],
+): Record<string, string> | undefined {
   if (pattern.length !== segments.length) return undefined;
   const params: Record<string, string> = {};
   for (const [i, p] of pattern.entries()) {

@@ -58,7 +58,11 @@ export interface WorldSpec {
     readonly gatewayPrefixSize?: number;
     readonly subnet?: string;
   }[];
-  readonly vms?: readonly { readonly name: string; readonly subnet?: string; readonly tags?: Readonly<Record<string, string>> }[];
+  readonly vms?: readonly {
+    readonly name: string;
+    readonly subnet?: string;
+    readonly tags?: Readonly<Record<string, string>>;
+  }[];
 }
 
 export interface SeededWorld {
@@ -68,18 +72,32 @@ export interface SeededWorld {
   readonly location: string;
   readonly vnetId: string;
   readonly subnetIds: Readonly<Record<string, string>>;
-  readonly scaleSets: Readonly<Record<string, { readonly id: string; readonly instanceIds: readonly string[] }>>;
-  readonly vmPools: Readonly<Record<string, { readonly nicIds: readonly string[]; readonly vmIds: readonly string[] }>>;
+  readonly scaleSets: Readonly<
+    Record<string, { readonly id: string; readonly instanceIds: readonly string[] }>
+  >;
+  readonly vmPools: Readonly<
+    Record<string, { readonly nicIds: readonly string[]; readonly vmIds: readonly string[] }>
+  >;
   readonly vms: Readonly<Record<string, { readonly id: string; readonly nicId: string }>>;
 }
 
-export async function seedWorld(ctx: ProviderContext, baseUrl: string, spec: WorldSpec = {}): Promise<SeededWorld> {
+export async function seedWorld(
+  ctx: ProviderContext,
+  baseUrl: string,
+  spec: WorldSpec = {},
+): Promise<SeededWorld> {
   const sub = ctx.config.subscriptionId;
   const rg = spec.resourceGroup ?? 'rg-egret';
   const location = spec.location ?? ctx.config.location;
   const rgId = resourceGroupId(sub, rg);
   const req = (method: Method, path: string, api: 'compute' | 'network', body?: JsonObject) =>
-    platformRequest({ method, path, baseUrl, apiVersion: ctx.config.apiVersions[api][0] ?? '', ...(body === undefined ? {} : { body }) });
+    platformRequest({
+      method,
+      path,
+      baseUrl,
+      apiVersion: ctx.config.apiVersions[api][0] ?? '',
+      ...(body === undefined ? {} : { body }),
+    });
   ctx.events.mute(true);
   try {
     putResourceGroup(ctx, sub, rg, { location });
@@ -108,7 +126,9 @@ export async function seedWorld(ctx: ProviderContext, baseUrl: string, spec: Wor
       const body: JsonObject = {
         location,
         tags,
-        properties: { ipConfigurations: [{ name: 'ipconfig1', properties: { primary: true, subnet: { id: subnet } } }] },
+        properties: {
+          ipConfigurations: [{ name: 'ipconfig1', properties: { primary: true, subnet: { id: subnet } } }],
+        },
       };
       networkPut(ctx, req('PUT', id, 'network', body), {
         id,
@@ -131,7 +151,21 @@ export async function seedWorld(ctx: ProviderContext, baseUrl: string, spec: Wor
       const tags: Record<string, string> = { ...s.tags };
       if (s.poolName !== undefined) tags[AKS_TAGS.poolName] = s.poolName;
       if (s.gatewayPrefixSize !== undefined) tags[AKS_TAGS.gatewayPrefixSize] = String(s.gatewayPrefixSize);
-      writeScaleSet(ctx, req('PUT', id, 'compute'), id, scaleSetBody(location, s.name, s.capacity, subnetId(s.subnet), tags, s.upgradeMode ?? 'Manual', s.skuName), 'PUT');
+      writeScaleSet(
+        ctx,
+        req('PUT', id, 'compute'),
+        id,
+        scaleSetBody(
+          location,
+          s.name,
+          s.capacity,
+          subnetId(s.subnet),
+          tags,
+          s.upgradeMode ?? 'Manual',
+          s.skuName,
+        ),
+        'PUT',
+      );
       scaleSets[s.name] = { id, instanceIds: [] };
     }
     const vmPools: Record<string, { nicIds: string[]; vmIds: string[] }> = {};
@@ -139,7 +173,12 @@ export async function seedWorld(ctx: ProviderContext, baseUrl: string, spec: Wor
       const nicIds: string[] = [];
       const vmIds: string[] = [];
       for (let i = 0; i < p.nicCount; i++)
-        nicIds.push(putNic(`aks-${p.poolName}-${i}-nic`, subnetId(p.subnet), { [AKS_TAGS.staticGatewayNic]: 'true', [AKS_TAGS.poolName]: p.poolName }));
+        nicIds.push(
+          putNic(`aks-${p.poolName}-${i}-nic`, subnetId(p.subnet), {
+            [AKS_TAGS.staticGatewayNic]: 'true',
+            [AKS_TAGS.poolName]: p.poolName,
+          }),
+        );
       for (let i = 0; i < p.vmCount && i < nicIds.length; i++) {
         const tags: Record<string, string> = { [AKS_TAGS.poolName]: p.poolName };
         if (p.gatewayPrefixSize !== undefined) tags[AKS_TAGS.gatewayPrefixSize] = String(p.gatewayPrefixSize);
@@ -155,9 +194,22 @@ export async function seedWorld(ctx: ProviderContext, baseUrl: string, spec: Wor
     await ctx.lro.idle();
     for (const [name, s] of Object.entries(scaleSets)) {
       const vmss = ctx.store.get(s.id);
-      scaleSets[name] = { id: s.id, instanceIds: vmss ? instancesOf(ctx, vmss).map((i) => String(i.body['instanceId'])) : [] };
+      scaleSets[name] = {
+        id: s.id,
+        instanceIds: vmss ? instancesOf(ctx, vmss).map((i) => String(i.body['instanceId'])) : [],
+      };
     }
-    return { subscriptionId: sub, resourceGroup: rg, resourceGroupId: rgId, location, vnetId, subnetIds, scaleSets, vmPools, vms };
+    return {
+      subscriptionId: sub,
+      resourceGroup: rg,
+      resourceGroupId: rgId,
+      location,
+      vnetId,
+      subnetIds,
+      scaleSets,
+      vmPools,
+      vms,
+    };
   } finally {
     ctx.events.mute(false);
   }
@@ -179,10 +231,23 @@ export function scaleSetBody(
     properties: {
       upgradePolicy: { mode: upgradeMode },
       virtualMachineProfile: {
-        osProfile: { computerNamePrefix: name, adminUsername: 'azureuser', linuxConfiguration: { disablePasswordAuthentication: true } },
+        osProfile: {
+          computerNamePrefix: name,
+          adminUsername: 'azureuser',
+          linuxConfiguration: { disablePasswordAuthentication: true },
+        },
         storageProfile: {
-          imageReference: { publisher: 'microsoft-aks', offer: 'aks', sku: 'aks-ubuntu-2204-gen2', version: 'latest' },
-          osDisk: { createOption: 'FromImage', caching: 'ReadOnly', managedDisk: { storageAccountType: 'Premium_LRS' } },
+          imageReference: {
+            publisher: 'microsoft-aks',
+            offer: 'aks',
+            sku: 'aks-ubuntu-2204-gen2',
+            version: 'latest',
+          },
+          osDisk: {
+            createOption: 'FromImage',
+            caching: 'ReadOnly',
+            managedDisk: { storageAccountType: 'Premium_LRS' },
+          },
         },
         networkProfile: {
           networkInterfaceConfigurations: [
@@ -191,7 +256,9 @@ export function scaleSetBody(
               properties: {
                 primary: true,
                 enableIPForwarding: true,
-                ipConfigurations: [{ name: 'ipconfig1', properties: { primary: true, subnet: { id: subnetId } } }],
+                ipConfigurations: [
+                  { name: 'ipconfig1', properties: { primary: true, subnet: { id: subnetId } } },
+                ],
               },
             },
           ],
@@ -201,15 +268,29 @@ export function scaleSetBody(
   };
 }
 
-export function vmBody(location: string, name: string, nicId: string, tags: Record<string, string>): JsonObject {
+export function vmBody(
+  location: string,
+  name: string,
+  nicId: string,
+  tags: Record<string, string>,
+): JsonObject {
   return {
     location,
     tags,
     properties: {
       hardwareProfile: { vmSize: 'Standard_D2s_v3' },
-      osProfile: { computerName: name, adminUsername: 'azureuser', linuxConfiguration: { disablePasswordAuthentication: true } },
+      osProfile: {
+        computerName: name,
+        adminUsername: 'azureuser',
+        linuxConfiguration: { disablePasswordAuthentication: true },
+      },
       storageProfile: {
-        imageReference: { publisher: 'microsoft-aks', offer: 'aks', sku: 'aks-ubuntu-2204-gen2', version: 'latest' },
+        imageReference: {
+          publisher: 'microsoft-aks',
+          offer: 'aks',
+          sku: 'aks-ubuntu-2204-gen2',
+          version: 'latest',
+        },
         osDisk: { createOption: 'FromImage', managedDisk: { storageAccountType: 'Premium_LRS' } },
       },
       networkProfile: { networkInterfaces: [{ id: nicId, properties: { primary: true } }] },

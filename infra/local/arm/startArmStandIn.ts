@@ -40,7 +40,15 @@ export const DEFAULT_API_VERSIONS: StandInConfig['apiVersions'] = {
   compute: ['2026-04-01'],
   network: ['2026-01-01'],
   vmssNic: ['2018-10-01'],
-  resources: ['2021-04-01', '2022-09-01', '2024-03-01', '2024-07-01', '2024-11-01', '2025-03-01', '2025-04-01'],
+  resources: [
+    '2021-04-01',
+    '2022-09-01',
+    '2024-03-01',
+    '2024-07-01',
+    '2024-11-01',
+    '2025-03-01',
+    '2025-04-01',
+  ],
 };
 
 export interface StartArmStandInOptions {
@@ -93,7 +101,13 @@ export async function startArmStandIn(options: StartArmStandInOptions = {}): Pro
     },
     options.lro,
   );
-  const ctx: ProviderContext = { store: new ResourceStore(), lro, latency: new LatencyModel(options.latency), events, config };
+  const ctx: ProviderContext = {
+    store: new ResourceStore(),
+    lro,
+    latency: new LatencyModel(options.latency),
+    events,
+    config,
+  };
   const throttle = new ThrottleEngine(options.throttle);
   const faults = new FaultEngine(options.faultSeed);
   const log = new RequestLog();
@@ -129,7 +143,9 @@ export async function startArmStandIn(options: StartArmStandInOptions = {}): Pro
     admin: (method, path, query, body) => serveAdmin(admin, method, path, query, body),
     baseUrl: () => endpoint,
   });
-  const server = https.createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) => armServer.handle(req, res));
+  const server = https.createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) =>
+    armServer.handle(req, res),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());

@@ -59,9 +59,15 @@ export class ResourceStore {
       if (filter.subscriptionId !== undefined || filter.resourceGroup !== undefined) {
         const p = parseResourceId(r.id);
         if (!p) continue;
-        if (filter.subscriptionId !== undefined && p.subscriptionId.toLowerCase() !== filter.subscriptionId.toLowerCase())
+        if (
+          filter.subscriptionId !== undefined &&
+          p.subscriptionId.toLowerCase() !== filter.subscriptionId.toLowerCase()
+        )
           continue;
-        if (filter.resourceGroup !== undefined && p.resourceGroup?.toLowerCase() !== filter.resourceGroup.toLowerCase())
+        if (
+          filter.resourceGroup !== undefined &&
+          p.resourceGroup?.toLowerCase() !== filter.resourceGroup.toLowerCase()
+        )
           continue;
       }
       out.push(r);
@@ -83,7 +89,16 @@ export class ResourceStore {
    */
   transaction<T>(fn: () => T): T {
     const saved = new Map(
-      [...this.byKey].map(([k, r]) => [k, { r, body: structuredClone(r.body), internal: structuredClone(r.internal), etag: r.etag, etagSeq: r.etagSeq }]),
+      [...this.byKey].map(([k, r]) => [
+        k,
+        {
+          r,
+          body: structuredClone(r.body),
+          internal: structuredClone(r.internal),
+          etag: r.etag,
+          etagSeq: r.etagSeq,
+        },
+      ]),
     );
     try {
       return fn();
@@ -107,7 +122,12 @@ export function compareIds(a: string, b: string): number {
 }
 
 /** A new stored resource with a first etag in the provider's style. */
-export function newStoredResource(id: string, type: string, body: JsonObject, style: EtagStyle): StoredResource {
+export function newStoredResource(
+  id: string,
+  type: string,
+  body: JsonObject,
+  style: EtagStyle,
+): StoredResource {
   const r: StoredResource = { id, type, body, etagSeq: 0, etag: '', internal: {} };
   bumpEtag(r, style);
   return r;

@@ -70,5 +70,9 @@ export const armErrors = {
   locationRequired: () =>
     new ArmError(400, 'LocationRequired', 'The location property is required for this definition.'),
   invalidRequestContent: (message: string) =>
-    new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${message}'.`),
+    new ArmError(
+      400,
+      'InvalidRequestContent',
+      `The request content was invalid and could not be deserialized: '${message}'.`,
+    ),
 } as const;

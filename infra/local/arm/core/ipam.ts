@@ -17,7 +17,9 @@ export function parseIPv4(s: string): number | undefined {
   if (!m) return undefined;
   const octets = m.slice(1).map(Number);
   if (octets.some((o) => o > 255)) return undefined;
-  return (((octets[0] ?? 0) << 24) >>> 0) + ((octets[1] ?? 0) << 16) + ((octets[2] ?? 0) << 8) + (octets[3] ?? 0);
+  return (
+    (((octets[0] ?? 0) << 24) >>> 0) + ((octets[1] ?? 0) << 16) + ((octets[2] ?? 0) << 8) + (octets[3] ?? 0)
+  );
 }
 
 export function formatIPv4(n: number): string {
@@ -27,7 +29,8 @@ export function formatIPv4(n: number): string {
 /** Parses `a.b.c.d/len`; the base is masked to the network address. */
 export function parseCidr(s: string): Cidr | undefined {
   const [ip, len, extra] = s.trim().split('/');
-  if (ip === undefined || len === undefined || extra !== undefined || !/^\d{1,2}$/.test(len)) return undefined;
+  if (ip === undefined || len === undefined || extra !== undefined || !/^\d{1,2}$/.test(len))
+    return undefined;
   const prefixLength = Number(len);
   const addr = parseIPv4(ip);
   if (addr === undefined || prefixLength > 32) return undefined;
@@ -63,7 +66,11 @@ export function usableSubnetCount(c: Cidr): number {
 export type StaticAddressCheck = 'ok' | 'notInSubnet' | 'reserved' | 'inUse';
 
 /** Checks a requested static private address against the subnet and the addresses already taken. */
-export function checkStaticAddress(subnet: Cidr, addr: number, used: ReadonlySet<number>): StaticAddressCheck {
+export function checkStaticAddress(
+  subnet: Cidr,
+  addr: number,
+  used: ReadonlySet<number>,
+): StaticAddressCheck {
   if (!cidrContains(subnet, addr)) return 'notInSubnet';
   const { first, last } = usableSubnetRange(subnet);
   if (addr < first || addr > last) return 'reserved';

@@ -230,7 +230,11 @@ export class EventGridEmitter {
     const jitter = this.settings.reorderJitterMs;
     if (jitter > 0) await sleep(Math.floor(this.random() * jitter));
     const delivered = await this.postWithRetries(sub, events, 'Notification');
-    if (delivered && this.settings.duplicateProbability > 0 && this.random() < this.settings.duplicateProbability)
+    if (
+      delivered &&
+      this.settings.duplicateProbability > 0 &&
+      this.random() < this.settings.duplicateProbability
+    )
       await this.postWithRetries(sub, events, 'Notification');
   }
 
@@ -239,9 +243,15 @@ export class EventGridEmitter {
       const code = randomUUID();
       const validation: JsonObject = {
         id: randomUUID(),
-        topic: sub.spec.resourceGroup === undefined ? '/subscriptions/standin' : `/resourceGroups/${sub.spec.resourceGroup}`,
+        topic:
+          sub.spec.resourceGroup === undefined
+            ? '/subscriptions/standin'
+            : `/resourceGroups/${sub.spec.resourceGroup}`,
         subject: '',
-        data: { validationCode: code, validationUrl: `https://rp-localhost.eventgrid.azure.net:553/eventsubscriptions/${sub.name}/validate?id=${code}` },
+        data: {
+          validationCode: code,
+          validationUrl: `https://rp-localhost.eventgrid.azure.net:553/eventsubscriptions/${sub.name}/validate?id=${code}`,
+        },
         eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
         eventTime: eventTime(),
         metadataVersion: '1',
@@ -277,7 +287,14 @@ export class EventGridEmitter {
         'aeg-data-version': '2',
         'aeg-metadata-version': '1',
       });
-      this.log.push({ subscriber: sub.name, eventIds: ids, eventType, attempt, status: res.status, at: new Date().toISOString() });
+      this.log.push({
+        subscriber: sub.name,
+        eventIds: ids,
+        eventType,
+        attempt,
+        status: res.status,
+        at: new Date().toISOString(),
+      });
       if (typeof res.status === 'number' && res.status >= 200 && res.status < 300) {
         if (accept === undefined || (res.status === 200 && accept(res.body))) return true;
         return false; // a handshake answered without the code is not retried
@@ -291,8 +308,10 @@ export class EventGridEmitter {
 }
 
 function matches(sub: SubscriberSpec, event: JsonObject, spec: ArmEventSpec): boolean {
-  if (sub.resourceGroup !== undefined && sub.resourceGroup.toLowerCase() !== spec.resourceGroup.toLowerCase()) return false;
-  if (sub.includedEventTypes !== undefined && !sub.includedEventTypes.includes(String(event['eventType']))) return false;
+  if (sub.resourceGroup !== undefined && sub.resourceGroup.toLowerCase() !== spec.resourceGroup.toLowerCase())
+    return false;
+  if (sub.includedEventTypes !== undefined && !sub.includedEventTypes.includes(String(event['eventType'])))
+    return false;
   if (
     sub.subjectBeginsWith !== undefined &&
     !spec.resourceUri.toLowerCase().startsWith(sub.subjectBeginsWith.toLowerCase())
@@ -323,7 +342,11 @@ function post(
       url,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers },
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(payload),
+          ...headers,
+        },
         timeout: 30_000,
         ...(sub.ca === undefined ? {} : { ca: sub.ca }),
       },

@@ -90,24 +90,30 @@ export class LroEngine {
       done,
     };
     this.ops.set(id, op);
-    setTimeout(() => {
-      try {
-        if (spec.failure) {
+    setTimeout(
+      () => {
+        try {
+          if (spec.failure) {
+            op.status = 'Failed';
+            op.error = spec.failure;
+            spec.onFailed(spec.failure);
+          } else {
+            spec.onSucceeded();
+            op.status = 'Succeeded';
+          }
+        } catch (e) {
           op.status = 'Failed';
-          op.error = spec.failure;
-          spec.onFailed(spec.failure);
-        } else {
-          spec.onSucceeded();
-          op.status = 'Succeeded';
+          op.error = {
+            code: 'InternalServerError',
+            message: `stand-in failed to complete the operation: ${String(e)}`,
+          };
         }
-      } catch (e) {
-        op.status = 'Failed';
-        op.error = { code: 'InternalServerError', message: `stand-in failed to complete the operation: ${String(e)}` };
-      }
-      op.endTime = new Date().toISOString();
-      if (spec.event) this.events.publish(spec.event, op.status === 'Succeeded' ? 'Succeeded' : 'Failed');
-      resolveDone();
-    }, Math.max(0, spec.durationMs));
+        op.endTime = new Date().toISOString();
+        if (spec.event) this.events.publish(spec.event, op.status === 'Succeeded' ? 'Succeeded' : 'Failed');
+        resolveDone();
+      },
+      Math.max(0, spec.durationMs),
+    );
     return op;
   }
 
@@ -127,7 +133,12 @@ export class LroEngine {
   }
 
   /** `Azure-AsyncOperation`, `Location` (for 202 answers) and `Retry-After` for an operation. */
-  headers(op: Operation, baseUrl: string, subscriptionId: string, withLocation: boolean): Record<string, string> {
+  headers(
+    op: Operation,
+    baseUrl: string,
+    subscriptionId: string,
+    withLocation: boolean,
+  ): Record<string, string> {
     const api = this.apiVersions[op.provider];
     const root = `${baseUrl}/subscriptions/${subscriptionId}/providers/${op.provider}/locations/${op.location}`;
     const h: Record<string, string> = {
@@ -164,7 +175,11 @@ export class LroEngine {
       if (op.status === 'Failed') return { status: 200, body: this.statusBody(op) };
       return { status: 200 };
     }
-    return { status: 200, body: this.statusBody(op), ...(op.status === 'InProgress' ? { headers: retry } : {}) };
+    return {
+      status: 200,
+      body: this.statusBody(op),
+      ...(op.status === 'InProgress' ? { headers: retry } : {}),
+    };
   }
 
   private statusBody(op: Operation): JsonObject {

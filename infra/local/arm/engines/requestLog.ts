@@ -37,13 +37,21 @@ export class RequestLog {
   private seq = 0;
 
   start(entry: Omit<LoggedRequest, 'seq' | 'at' | 'status' | 'errorCode'>): LoggedRequest {
-    const e: LoggedRequest = { ...entry, seq: ++this.seq, at: new Date().toISOString(), status: 0, errorCode: undefined };
+    const e: LoggedRequest = {
+      ...entry,
+      seq: ++this.seq,
+      at: new Date().toISOString(),
+      status: 0,
+      errorCode: undefined,
+    };
     this.items.push(e);
     return e;
   }
 
   entries(filter: { readonly category?: RequestCategory } = {}): readonly LoggedRequest[] {
-    return filter.category === undefined ? [...this.items] : this.items.filter((e) => e.category === filter.category);
+    return filter.category === undefined
+      ? [...this.items]
+      : this.items.filter((e) => e.category === filter.category);
   }
 
   clear(): void {

@@ -52,7 +52,9 @@ export interface ThrottleSettings {
   /** Multiplies every refill rate (default 10). */
   readonly rateScale?: number;
   readonly arm?: Partial<Record<ArmBucket, BucketSpec>>;
-  readonly compute?: Partial<Record<ComputePolicy, { readonly resource?: BucketSpec; readonly subscription?: BucketSpec }>>;
+  readonly compute?: Partial<
+    Record<ComputePolicy, { readonly resource?: BucketSpec; readonly subscription?: BucketSpec }>
+  >;
 }
 
 export interface BucketRequest {
@@ -64,7 +66,10 @@ export interface BucketRequest {
 }
 
 export type TakeResult =
-  | { readonly ok: true; readonly remaining: readonly { readonly label: string; readonly remaining: number }[] }
+  | {
+      readonly ok: true;
+      readonly remaining: readonly { readonly label: string; readonly remaining: number }[];
+    }
   | { readonly ok: false; readonly bucket: BucketRequest; readonly retryAfterMs: number };
 
 interface Bucket {
@@ -84,13 +89,13 @@ export class ThrottleEngine {
     this.configure(settings);
   }
 
-  /** Changes settings and refills every bucket. */
+  /** Changes settings (a given `arm` / `compute` map replaces the previous one) and refills every bucket. */
   configure(settings: ThrottleSettings): void {
     this.settings = {
       enabled: settings.enabled ?? this.settings.enabled,
       rateScale: settings.rateScale ?? this.settings.rateScale,
-      arm: { ...this.settings.arm, ...settings.arm },
-      compute: { ...this.settings.compute, ...settings.compute },
+      arm: settings.arm ?? this.settings.arm,
+      compute: settings.compute ?? this.settings.compute,
     };
     this.buckets.clear();
   }
@@ -131,7 +136,9 @@ export class ThrottleEngine {
       const b = states[i] as Bucket;
       if (b.tokens < 1) {
         const retryAfterMs =
-          r.spec.refillPerSecond > 0 ? Math.ceil(((1 - b.tokens) / r.spec.refillPerSecond) * 1000) : 3_600_000;
+          r.spec.refillPerSecond > 0
+            ? Math.ceil(((1 - b.tokens) / r.spec.refillPerSecond) * 1000)
+            : 3_600_000;
         return { ok: false, bucket: r, retryAfterMs };
       }
     }

@@ -37,7 +37,11 @@ export interface ProviderContext {
 export const RESOURCE_GROUP_TYPE = 'Microsoft.Resources/resourceGroups';
 
 /** The resource group, or 404 ResourceGroupNotFound. */
-export function requireResourceGroup(ctx: ProviderContext, subscriptionId: string, rg: string): StoredResource {
+export function requireResourceGroup(
+  ctx: ProviderContext,
+  subscriptionId: string,
+  rg: string,
+): StoredResource {
   const found = ctx.store.get(resourceGroupId(subscriptionId, rg));
   if (!found) throw armErrors.resourceGroupNotFound(rg);
   return found;
@@ -54,7 +58,8 @@ export function checkPreconditions(req: ArmRequest, existing: StoredResource | u
   const ifMatch = header(req, 'if-match');
   const ifNoneMatch = header(req, 'if-none-match');
   if (ifMatch !== undefined) {
-    if (!existing || (ifMatch !== '*' && ifMatch !== existing.etag)) throw armErrors.preconditionFailed('If-Match', ifMatch);
+    if (!existing || (ifMatch !== '*' && ifMatch !== existing.etag))
+      throw armErrors.preconditionFailed('If-Match', ifMatch);
   }
   if (ifNoneMatch !== undefined && existing) {
     if (ifNoneMatch === '*' || ifNoneMatch === existing.etag)

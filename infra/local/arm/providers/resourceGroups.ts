@@ -6,12 +6,22 @@ import { resourceGroupId } from '../core/resourceId.js';
 import type { ArmRequest, Route } from '../router.js';
 import { newStoredResource } from '../store.js';
 import type { ProviderContext } from './context.js';
-import { beginOperation, checkName, eventFor, okResource, page, RESOURCE_GROUP_TYPE, requestedResourceUri, requireBody } from './context.js';
+import {
+  beginOperation,
+  checkName,
+  eventFor,
+  okResource,
+  page,
+  RESOURCE_GROUP_TYPE,
+  requestedResourceUri,
+  requireBody,
+} from './context.js';
 
 const BASE = '/subscriptions/{subscriptionId}/resourcegroups';
 
 export function resourceGroupRoutes(ctx: ProviderContext): Route[] {
-  const rgId = (p: Readonly<Record<string, string>>) => resourceGroupId(p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '');
+  const rgId = (p: Readonly<Record<string, string>>) =>
+    resourceGroupId(p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '');
   return [
     {
       method: 'GET',
@@ -21,7 +31,9 @@ export function resourceGroupRoutes(ctx: ProviderContext): Route[] {
         page(
           ctx,
           req,
-          ctx.store.list({ type: RESOURCE_GROUP_TYPE, subscriptionId: req.params['subscriptionId'] ?? '' }).map((r) => clone(r.body)),
+          ctx.store
+            .list({ type: RESOURCE_GROUP_TYPE, subscriptionId: req.params['subscriptionId'] ?? '' })
+            .map((r) => clone(r.body)),
         ),
     },
     {
@@ -42,7 +54,12 @@ export function resourceGroupRoutes(ctx: ProviderContext): Route[] {
       handler: (req) => {
         const name = req.params['resourceGroupName'] ?? '';
         checkName(name, 'resource group');
-        const r = putResourceGroup(ctx, req.params['subscriptionId'] ?? ctx.config.subscriptionId, name, requireBody(req));
+        const r = putResourceGroup(
+          ctx,
+          req.params['subscriptionId'] ?? ctx.config.subscriptionId,
+          name,
+          requireBody(req),
+        );
         ctx.events.publish(
           eventFor(req, {
             kind: 'write',
@@ -81,7 +98,8 @@ export function resourceGroupRoutes(ctx: ProviderContext): Route[] {
           }),
           onSucceeded: () => {
             const prefix = `${rg.id.toLowerCase()}/`;
-            for (const r of ctx.store.all()) if (r.id.toLowerCase().startsWith(prefix)) ctx.store.delete(r.id);
+            for (const r of ctx.store.all())
+              if (r.id.toLowerCase().startsWith(prefix)) ctx.store.delete(r.id);
             ctx.store.delete(rg.id);
           },
           onFailed: () => undefined,
@@ -96,7 +114,12 @@ export function resourceGroupRoutes(ctx: ProviderContext): Route[] {
 }
 
 /** Creates or updates a resource group (also used by seeding). */
-export function putResourceGroup(ctx: ProviderContext, subscriptionId: string, name: string, input: JsonObject) {
+export function putResourceGroup(
+  ctx: ProviderContext,
+  subscriptionId: string,
+  name: string,
+  input: JsonObject,
+) {
   const id = resourceGroupId(subscriptionId, name);
   const existing = ctx.store.get(id);
   const location = str(input['location']) ?? str(existing?.body['location']);

@@ -46,24 +46,40 @@ import {
   withNicConfigDefaults,
 } from './vmssInstances.js';
 
-const RG = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachineScaleSets';
+const RG =
+  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachineScaleSets';
 
 export function virtualMachineScaleSetRoutes(ctx: ProviderContext): Route[] {
   const vmssId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(ctx, p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '', `Microsoft.Compute/virtualMachineScaleSets/${p['vmScaleSetName'] ?? ''}`);
+    canonicalId(
+      ctx,
+      p['subscriptionId'] ?? '',
+      p['resourceGroupName'] ?? '',
+      `Microsoft.Compute/virtualMachineScaleSets/${p['vmScaleSetName'] ?? ''}`,
+    );
   const get = (req: ArmRequest): StoredResource => {
     const r = ctx.store.get(vmssId(req.params));
-    if (!r) throw armErrors.resourceNotFound(VMSS_TYPE, req.params['vmScaleSetName'] ?? '', req.params['resourceGroupName'] ?? '');
+    if (!r)
+      throw armErrors.resourceNotFound(
+        VMSS_TYPE,
+        req.params['vmScaleSetName'] ?? '',
+        req.params['resourceGroupName'] ?? '',
+      );
     return r;
   };
   const list = (req: ArmRequest, all: boolean) => {
-    if (!all) requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
+    if (!all)
+      requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
     const items = ctx.store.list({
       type: VMSS_TYPE,
       subscriptionId: req.params['subscriptionId'] ?? '',
       ...(all ? {} : { resourceGroup: req.params['resourceGroupName'] ?? '' }),
     });
-    return page(ctx, req, items.map((r) => renderScaleSet(r)));
+    return page(
+      ctx,
+      req,
+      items.map((r) => renderScaleSet(r)),
+    );
   };
   return [
     { method: 'GET', pattern: RG, api: 'compute', handler: (req) => list(req, false) },
@@ -73,7 +89,12 @@ export function virtualMachineScaleSetRoutes(ctx: ProviderContext): Route[] {
       api: 'compute',
       handler: (req) => list(req, true),
     },
-    { method: 'GET', pattern: `${RG}/{vmScaleSetName}`, api: 'compute', handler: (req) => okResource(renderScaleSet(get(req))) },
+    {
+      method: 'GET',
+      pattern: `${RG}/{vmScaleSetName}`,
+      api: 'compute',
+      handler: (req) => okResource(renderScaleSet(get(req))),
+    },
     {
       method: 'PUT',
       pattern: `${RG}/{vmScaleSetName}`,
@@ -112,7 +133,13 @@ export function virtualMachineScaleSetRoutes(ctx: ProviderContext): Route[] {
       computePolicy: () => 'DeleteVMScaleSet',
       handler: (req) => {
         const vmss = get(req);
-        return deleteInstances(ctx, req, vmss, instancesFromBody(ctx, req, vmss, 'vmInstanceIDs.instanceIds'), 'action');
+        return deleteInstances(
+          ctx,
+          req,
+          vmss,
+          instancesFromBody(ctx, req, vmss, 'vmInstanceIDs.instanceIds'),
+          'action',
+        );
       },
     },
     {
@@ -126,7 +153,12 @@ export function virtualMachineScaleSetRoutes(ctx: ProviderContext): Route[] {
   ];
 }
 
-function instancesFromBody(ctx: ProviderContext, req: ArmRequest, vmss: StoredResource, paramName: string): StoredResource[] {
+function instancesFromBody(
+  ctx: ProviderContext,
+  req: ArmRequest,
+  vmss: StoredResource,
+  paramName: string,
+): StoredResource[] {
   const ids = arr(obj(req.body)['instanceIds']).map((x) => String(x));
   if (req.body?.['instanceIds'] === undefined)
     throw armErrors.invalidParameter(`Required parameter '${paramName}' is missing (null).`, paramName);
@@ -134,7 +166,10 @@ function instancesFromBody(ctx: ProviderContext, req: ArmRequest, vmss: StoredRe
   return ids.map((id) => {
     const found = instances.find((i) => String(i.body['instanceId']) === id);
     if (!found || obj(found.body['properties'])['provisioningState'] === 'Deleting')
-      throw armErrors.invalidParameter(`The provided instanceId ${id} is not an active Virtual Machine Scale Set VM instanceId.`, 'instanceIds');
+      throw armErrors.invalidParameter(
+        `The provided instanceId ${id} is not an active Virtual Machine Scale Set VM instanceId.`,
+        'instanceIds',
+      );
     return found;
   });
 }
@@ -148,13 +183,19 @@ function withModelDefaults(body: JsonObject, existing: StoredResource | undefine
   if (Object.keys(os).length > 0) {
     os['secrets'] = arr(os['secrets']);
     const storage = obj(profile['storageProfile']);
-    if (os['linuxConfiguration'] === undefined && os['windowsConfiguration'] === undefined && osTypeOf(storage) === 'Windows')
+    if (
+      os['linuxConfiguration'] === undefined &&
+      os['windowsConfiguration'] === undefined &&
+      osTypeOf(storage) === 'Windows'
+    )
       os['windowsConfiguration'] = { provisionVMAgent: true, enableAutomaticUpdates: true };
     profile['osProfile'] = os;
   }
   const network = obj(profile['networkProfile']);
   if (network['networkInterfaceConfigurations'] !== undefined)
-    network['networkInterfaceConfigurations'] = withNicConfigDefaults(modelNetworkConfigs({ body } as StoredResource));
+    network['networkInterfaceConfigurations'] = withNicConfigDefaults(
+      modelNetworkConfigs({ body } as StoredResource),
+    );
   if (Object.keys(network).length > 0) profile['networkProfile'] = network;
   profile['securityProfile'] = profile['securityProfile'] ?? { securityType: 'Standard' };
   props['virtualMachineProfile'] = profile;
@@ -172,16 +213,32 @@ function withModelDefaults(body: JsonObject, existing: StoredResource | undefine
  * PUT/PATCH of a scale set, also used by the admin API for platform-side changes (autoscale PATCHes
  * `sku.capacity` through ARM, so it emits the same event).
  */
-export function writeScaleSet(ctx: ProviderContext, req: ArmRequest, id: string, input: JsonObject, method: 'PUT' | 'PATCH'): ArmReply {
+export function writeScaleSet(
+  ctx: ProviderContext,
+  req: ArmRequest,
+  id: string,
+  input: JsonObject,
+  method: 'PUT' | 'PATCH',
+): ArmReply {
   const existing = ctx.store.get(id);
   checkPreconditions(req, existing);
   if (ctx.lro.isLocked(touchesScaleSet(id))) throw concurrentConflict();
   if (!existing) {
     if (input['location'] === undefined) throw armErrors.locationRequired();
-    if (input['sku'] === undefined) throw armErrors.invalidParameter("Required parameter 'sku' is missing (null).", 'sku');
+    if (input['sku'] === undefined)
+      throw armErrors.invalidParameter("Required parameter 'sku' is missing (null).", 'sku');
   }
   const patch: JsonObject = {};
-  for (const k of ['location', 'tags', 'sku', 'properties', 'identity', 'plan', 'zones', 'extendedLocation'] as const)
+  for (const k of [
+    'location',
+    'tags',
+    'sku',
+    'properties',
+    'identity',
+    'plan',
+    'zones',
+    'extendedLocation',
+  ] as const)
     if (input[k] !== undefined) patch[k] = clone(input[k]);
   const patchProps = obj(patch['properties']);
   for (const readOnly of ['provisioningState', 'uniqueId', 'timeCreated']) delete patchProps[readOnly];
@@ -191,7 +248,8 @@ export function writeScaleSet(ctx: ProviderContext, req: ArmRequest, id: string,
   body = withModelDefaults(body, existing);
   validateNetworkConfigs(ctx, id, modelNetworkConfigs({ body } as StoredResource));
   const capacity = num(obj(body['sku'])['capacity']) ?? 0;
-  if (!Number.isInteger(capacity) || capacity < 0) throw armErrors.invalidParameter('sku.capacity must be a non-negative integer.', 'sku.capacity');
+  if (!Number.isInteger(capacity) || capacity < 0)
+    throw armErrors.invalidParameter('sku.capacity must be a non-negative integer.', 'sku.capacity');
 
   const failures: OperationFailure[] = [];
   const created: StoredResource[] = [];
@@ -210,12 +268,16 @@ export function writeScaleSet(ctx: ProviderContext, req: ArmRequest, id: string,
     if (!existing) vmss.internal = { modelVersion: 1, nextInstanceId: 0 };
     else if (modelChanged) vmss.internal['modelVersion'] = (num(vmss.internal['modelVersion']) ?? 0) + 1;
     ctx.store.put(vmss);
-    const live = instancesOf(ctx, vmss).filter((i) => obj(i.body['properties'])['provisioningState'] !== 'Deleting');
+    const live = instancesOf(ctx, vmss).filter(
+      (i) => obj(i.body['properties'])['provisioningState'] !== 'Deleting',
+    );
     const mode = str(obj(obj(vmss.body['properties'])['upgradePolicy'])['mode']) ?? 'Manual';
     if (existing && modelChanged && mode !== 'Manual') {
       for (const i of live) {
         const configs = withNicConfigDefaults(modelNetworkConfigs(vmss));
-        obj(i.body['properties'])['networkProfileConfiguration'] = { networkInterfaceConfigurations: configs };
+        obj(i.body['properties'])['networkProfileConfiguration'] = {
+          networkInterfaceConfigurations: configs,
+        };
         const f = applyInstanceNetwork(ctx, i, configs);
         if (f) failures.push(f);
         i.internal['modelVersionApplied'] = vmss.internal['modelVersion'] ?? 0;
@@ -357,6 +419,7 @@ export function renderScaleSetInstances(ctx: ProviderContext, vmss: StoredResour
 }
 
 export function assertScaleSet(r: StoredResource | undefined, id: string): StoredResource {
-  if (!r || r.type !== VMSS_TYPE) throw new ArmError(404, 'ResourceNotFound', `Scale set ${id} was not found.`);
+  if (!r || r.type !== VMSS_TYPE)
+    throw new ArmError(404, 'ResourceNotFound', `Scale set ${id} was not found.`);
   return r;
 }

@@ -29,29 +29,50 @@ import { vmUsing } from '../network/networkInterfaces.js';
 import { concurrentConflict, VM_TYPE, vmLock } from './computeWrites.js';
 import { osTypeOf } from './vmssInstances.js';
 
-const RG = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines';
+const RG =
+  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines';
 
 export function virtualMachineRoutes(ctx: ProviderContext): Route[] {
   const vmId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(ctx, p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '', `Microsoft.Compute/virtualMachines/${p['vmName'] ?? ''}`);
+    canonicalId(
+      ctx,
+      p['subscriptionId'] ?? '',
+      p['resourceGroupName'] ?? '',
+      `Microsoft.Compute/virtualMachines/${p['vmName'] ?? ''}`,
+    );
   const get = (req: ArmRequest): StoredResource => {
     const r = ctx.store.get(vmId(req.params));
-    if (!r) throw armErrors.resourceNotFound(VM_TYPE, req.params['vmName'] ?? '', req.params['resourceGroupName'] ?? '');
+    if (!r)
+      throw armErrors.resourceNotFound(
+        VM_TYPE,
+        req.params['vmName'] ?? '',
+        req.params['resourceGroupName'] ?? '',
+      );
     return r;
   };
   const list = (req: ArmRequest, filter: { resourceGroup?: string; location?: string }) => {
-    if (filter.resourceGroup !== undefined) requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', filter.resourceGroup);
+    if (filter.resourceGroup !== undefined)
+      requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', filter.resourceGroup);
     const items = ctx.store
       .list({
         type: VM_TYPE,
         subscriptionId: req.params['subscriptionId'] ?? '',
         ...(filter.resourceGroup === undefined ? {} : { resourceGroup: filter.resourceGroup }),
       })
-      .filter((r) => filter.location === undefined || normalizeLocation(str(r.body['location'])) === normalizeLocation(filter.location));
+      .filter(
+        (r) =>
+          filter.location === undefined ||
+          normalizeLocation(str(r.body['location'])) === normalizeLocation(filter.location),
+      );
     return page(ctx, req, items.map(renderVirtualMachine));
   };
   return [
-    { method: 'GET', pattern: RG, api: 'compute', handler: (req) => list(req, { resourceGroup: req.params['resourceGroupName'] ?? '' }) },
+    {
+      method: 'GET',
+      pattern: RG,
+      api: 'compute',
+      handler: (req) => list(req, { resourceGroup: req.params['resourceGroupName'] ?? '' }),
+    },
     {
       method: 'GET',
       pattern: '/subscriptions/{subscriptionId}/providers/Microsoft.Compute/virtualMachines',
@@ -60,11 +81,17 @@ export function virtualMachineRoutes(ctx: ProviderContext): Route[] {
     },
     {
       method: 'GET',
-      pattern: '/subscriptions/{subscriptionId}/providers/Microsoft.Compute/locations/{location}/virtualMachines',
+      pattern:
+        '/subscriptions/{subscriptionId}/providers/Microsoft.Compute/locations/{location}/virtualMachines',
       api: 'compute',
       handler: (req) => list(req, { location: req.params['location'] ?? '' }),
     },
-    { method: 'GET', pattern: `${RG}/{vmName}`, api: 'compute', handler: (req) => okResource(renderVirtualMachine(get(req))) },
+    {
+      method: 'GET',
+      pattern: `${RG}/{vmName}`,
+      api: 'compute',
+      handler: (req) => okResource(renderVirtualMachine(get(req))),
+    },
     {
       method: 'PUT',
       pattern: `${RG}/{vmName}`,
@@ -103,13 +130,20 @@ function normalizeLocation(l: string | undefined): string {
 }
 
 /** PUT/PATCH of a VM (also used by the admin API to replace a VM). */
-export function writeVirtualMachine(ctx: ProviderContext, req: ArmRequest, id: string, input: JsonObject, method: 'PUT' | 'PATCH'): ArmReply {
+export function writeVirtualMachine(
+  ctx: ProviderContext,
+  req: ArmRequest,
+  id: string,
+  input: JsonObject,
+  method: 'PUT' | 'PATCH',
+): ArmReply {
   const existing = ctx.store.get(id);
   checkPreconditions(req, existing);
   if (ctx.lro.isLocked((l) => l === vmLock(id))) throw concurrentConflict();
   if (!existing && input['location'] === undefined) throw armErrors.locationRequired();
   const patch: JsonObject = {};
-  for (const k of ['location', 'tags', 'properties', 'identity', 'plan', 'zones'] as const) if (input[k] !== undefined) patch[k] = clone(input[k]);
+  for (const k of ['location', 'tags', 'properties', 'identity', 'plan', 'zones'] as const)
+    if (input[k] !== undefined) patch[k] = clone(input[k]);
   const pp = obj(patch['properties']);
   for (const readOnly of ['provisioningState', 'vmId', 'instanceView', 'timeCreated']) delete pp[readOnly];
   const body = existing ? deepMerge(existing.body, patch) : patch;
@@ -136,21 +170,29 @@ export function writeVirtualMachine(ctx: ProviderContext, req: ArmRequest, id: s
     ref['id'] = nic.id;
   }
   if (refs.length > 1 && refs.filter((r) => obj(r['properties'])['primary'] === true).length !== 1)
-    throw armErrors.invalidParameter('Exactly one network interface of a virtual machine must be marked primary.', 'networkProfile');
+    throw armErrors.invalidParameter(
+      'Exactly one network interface of a virtual machine must be marked primary.',
+      'networkProfile',
+    );
   const os = obj(props['osProfile']);
   delete os['adminPassword'];
   delete os['customData'];
   if (Object.keys(os).length > 0) {
     os['secrets'] = arr(os['secrets']);
     const storage = obj(props['storageProfile']);
-    if (os['linuxConfiguration'] === undefined && os['windowsConfiguration'] === undefined && osTypeOf(storage) === 'Windows')
+    if (
+      os['linuxConfiguration'] === undefined &&
+      os['windowsConfiguration'] === undefined &&
+      osTypeOf(storage) === 'Windows'
+    )
       os['windowsConfiguration'] = { provisionVMAgent: true, enableAutomaticUpdates: true };
     props['osProfile'] = os;
   }
   const storage = obj(props['storageProfile']);
   if (Object.keys(storage).length > 0) {
     const osDisk = obj(storage['osDisk']);
-    if (storage['imageReference'] !== undefined) osDisk['osType'] = str(osDisk['osType']) ?? osTypeOf(storage);
+    if (storage['imageReference'] !== undefined)
+      osDisk['osType'] = str(osDisk['osType']) ?? osTypeOf(storage);
     storage['osDisk'] = osDisk;
     storage['dataDisks'] = arr(storage['dataDisks']).map((d) => ({
       caching: 'None',
@@ -224,7 +266,8 @@ export function deleteVirtualMachine(ctx: ProviderContext, req: ArmRequest, id: 
       if (ctx.store.get(id) !== vm) return;
       ctx.store.delete(id);
       for (const ref of arr(obj(obj(vm.body['properties'])['networkProfile'])['networkInterfaces'])) {
-        if (str(obj(obj(ref)['properties'])['deleteOption']) === 'Delete') ctx.store.delete(str(obj(ref)['id']) ?? '');
+        if (str(obj(obj(ref)['properties'])['deleteOption']) === 'Delete')
+          ctx.store.delete(str(obj(ref)['id']) ?? '');
       }
     },
     onFailed: () => setState(ctx, vm, 'Failed'),

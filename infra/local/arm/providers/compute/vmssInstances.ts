@@ -22,7 +22,16 @@ import type { ArmRequest, Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import { bumpEtag, newStoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import { beginOperation, canonicalId, checkPreconditions, eventFor, okResource, page, requestedResourceUri, requireBody } from '../context.js';
+import {
+  beginOperation,
+  canonicalId,
+  checkPreconditions,
+  eventFor,
+  okResource,
+  page,
+  requestedResourceUri,
+  requireBody,
+} from '../context.js';
 import {
   INSTANCE_NIC_TYPE,
   PREFIX_TYPE,
@@ -53,13 +62,17 @@ export function nicsOf(ctx: ProviderContext, instance: StoredResource): StoredRe
 }
 
 export function modelNetworkConfigs(vmss: StoredResource): JsonObject[] {
-  return arr(obj(obj(obj(vmss.body['properties'])['virtualMachineProfile'])['networkProfile'])['networkInterfaceConfigurations']).filter(
-    isObject,
-  );
+  return arr(
+    obj(obj(obj(vmss.body['properties'])['virtualMachineProfile'])['networkProfile'])[
+      'networkInterfaceConfigurations'
+    ],
+  ).filter(isObject);
 }
 
 export function instanceNetworkConfigs(instance: StoredResource): JsonObject[] {
-  return arr(obj(obj(instance.body['properties'])['networkProfileConfiguration'])['networkInterfaceConfigurations']).filter(isObject);
+  return arr(
+    obj(obj(instance.body['properties'])['networkProfileConfiguration'])['networkInterfaceConfigurations'],
+  ).filter(isObject);
 }
 
 /** Model and instance network configurations compared without defaults the RP fills in. */
@@ -81,7 +94,10 @@ function normalizeNicConfig(c: JsonObject): JsonObject {
         pip: isObject(ip['publicIPAddressConfiguration'])
           ? {
               name: str(obj(ip['publicIPAddressConfiguration'])['name']) ?? '',
-              prefix: str(obj(obj(obj(ip['publicIPAddressConfiguration'])['properties'])['publicIPPrefix'])['id'])?.toLowerCase() ?? null,
+              prefix:
+                str(
+                  obj(obj(obj(ip['publicIPAddressConfiguration'])['properties'])['publicIPPrefix'])['id'],
+                )?.toLowerCase() ?? null,
             }
           : null,
         pools: arr(ip['loadBalancerBackendAddressPools'])
@@ -111,7 +127,11 @@ export function withNicConfigDefaults(configs: readonly JsonObject[]): JsonObjec
  * Validates a scale set network profile (model or instance): NIC configurations named once, one
  * primary among several, every subnet / backend pool / public IP prefix exists. Throws ArmError.
  */
-export function validateNetworkConfigs(ctx: ProviderContext, ownerId: string, configs: readonly JsonObject[]): void {
+export function validateNetworkConfigs(
+  ctx: ProviderContext,
+  ownerId: string,
+  configs: readonly JsonObject[],
+): void {
   if (configs.length > 1 && configs.filter((c) => obj(c['properties'])['primary'] === true).length !== 1)
     throw armErrors.invalidParameter(
       'Exactly one network interface configuration of a virtual machine scale set must be marked primary.',
@@ -120,9 +140,16 @@ export function validateNetworkConfigs(ctx: ProviderContext, ownerId: string, co
   for (const c of configs) {
     const ipcs = arr(obj(c['properties'])['ipConfigurations']).filter(isObject);
     if (ipcs.length === 0)
-      throw armErrors.invalidParameter(`Network interface configuration ${String(c['name'])} has no IP configuration.`, 'ipConfigurations');
+      throw armErrors.invalidParameter(
+        `Network interface configuration ${String(c['name'])} has no IP configuration.`,
+        'ipConfigurations',
+      );
     for (const ic of ipcs) {
-      const prefixId = str(obj(obj(obj(obj(ic['properties'])['publicIPAddressConfiguration'])['properties'])['publicIPPrefix'])['id']);
+      const prefixId = str(
+        obj(obj(obj(obj(ic['properties'])['publicIPAddressConfiguration'])['properties'])['publicIPPrefix'])[
+          'id'
+        ],
+      );
       if (prefixId !== undefined && !(isIdOfType(prefixId, PREFIX_TYPE) && ctx.store.has(prefixId)))
         throw armErrors.invalidReference(prefixId, ownerId);
     }
@@ -151,7 +178,10 @@ export function applyInstanceNetwork(
     const ipcs = arr(cp['ipConfigurations']).filter(isObject);
     const inputs = ipcs.map((ic) => {
       const ip = obj(ic['properties']);
-      const props: JsonObject = { primary: ip['primary'] === true, privateIPAddressVersion: str(ip['privateIPAddressVersion']) ?? 'IPv4' };
+      const props: JsonObject = {
+        primary: ip['primary'] === true,
+        privateIPAddressVersion: str(ip['privateIPAddressVersion']) ?? 'IPv4',
+      };
       if (ip['subnet'] !== undefined) props['subnet'] = clone(ip['subnet']);
       if (ip['loadBalancerBackendAddressPools'] !== undefined)
         props['loadBalancerBackendAddressPools'] = clone(ip['loadBalancerBackendAddressPools']);
@@ -170,13 +200,17 @@ export function applyInstanceNetwork(
         const prefixId = str(obj(obj(pipConfig['properties'])['publicIPPrefix'])['id']);
         const old = obj(oldPips[plan.name]);
         let ipAddress: string | undefined;
-        if (str(old['ipAddress']) !== undefined && (str(old['prefixId']) ?? '') .toLowerCase() === (prefixId ?? '').toLowerCase())
+        if (
+          str(old['ipAddress']) !== undefined &&
+          (str(old['prefixId']) ?? '').toLowerCase() === (prefixId ?? '').toLowerCase()
+        )
           ipAddress = str(old['ipAddress']);
         else if (prefixId !== undefined) {
           const prefix = ctx.store.get(prefixId);
           if (!prefix) throw armErrors.invalidReference(prefixId, `${nicId}/ipConfigurations/${plan.name}`);
           const used = usedPrefixAddresses(ctx, prefix.id, nicId);
-          for (const v of Object.values(newPips)) if (sameId(str(obj(v)['prefixId']), prefix.id)) used.add(ipNumber(str(obj(v)['ipAddress'])));
+          for (const v of Object.values(newPips))
+            if (sameId(str(obj(v)['prefixId']), prefix.id)) used.add(ipNumber(str(obj(v)['ipAddress'])));
           ipAddress = takeFromPrefix(ctx, prefix, used);
           if (ipAddress === undefined)
             failure ??= {
@@ -185,8 +219,14 @@ export function applyInstanceNetwork(
             };
         } else ipAddress = takeFromPool(ctx, usedPoolAddresses(ctx, nicId));
         if (ipAddress !== undefined) {
-          newPips[plan.name] = { ipAddress, name: pipName, ...(prefixId === undefined ? {} : { prefixId: ctx.store.get(prefixId)?.id ?? prefixId }) };
-          obj(body['properties'])['publicIPAddress'] = { id: `${nicId}/ipConfigurations/${plan.name}/publicIPAddresses/${pipName}` };
+          newPips[plan.name] = {
+            ipAddress,
+            name: pipName,
+            ...(prefixId === undefined ? {} : { prefixId: ctx.store.get(prefixId)?.id ?? prefixId }),
+          };
+          obj(body['properties'])['publicIPAddress'] = {
+            id: `${nicId}/ipConfigurations/${plan.name}/publicIPAddresses/${pipName}`,
+          };
         }
       }
       return body;
@@ -201,7 +241,9 @@ export function applyInstanceNetwork(
         macAddress: macAddressOf(nicId),
         enableAcceleratedNetworking: cp['enableAcceleratedNetworking'] ?? false,
         enableIPForwarding: cp['enableIPForwarding'] ?? false,
-        ...(cp['networkSecurityGroup'] === undefined ? {} : { networkSecurityGroup: clone(cp['networkSecurityGroup']) }),
+        ...(cp['networkSecurityGroup'] === undefined
+          ? {}
+          : { networkSecurityGroup: clone(cp['networkSecurityGroup']) }),
         primary: configs.length === 1 || cp['primary'] === true,
         virtualMachine: { id: instance.id },
       },
@@ -250,7 +292,11 @@ export function createInstance(
     name: diskName,
     createOption: str(osDisk['createOption']) ?? 'FromImage',
     caching: str(osDisk['caching']) ?? 'ReadWrite',
-    managedDisk: { storageAccountType: 'Standard_LRS', ...obj(osDisk['managedDisk']), id: `${rgId}/providers/Microsoft.Compute/disks/${diskName}` },
+    managedDisk: {
+      storageAccountType: 'Standard_LRS',
+      ...obj(osDisk['managedDisk']),
+      id: `${rgId}/providers/Microsoft.Compute/disks/${diskName}`,
+    },
     diskSizeGB: num(osDisk['diskSizeGB']) ?? 30,
   };
   storage['dataDisks'] = arr(storage['dataDisks']);
@@ -276,9 +322,13 @@ export function createInstance(
         requireGuestProvisionSignal: true,
       },
       networkProfile: { networkInterfaces: [] },
-      networkProfileConfiguration: { networkInterfaceConfigurations: withNicConfigDefaults(modelNetworkConfigs(vmss)) },
+      networkProfileConfiguration: {
+        networkInterfaceConfigurations: withNicConfigDefaults(modelNetworkConfigs(vmss)),
+      },
       securityProfile: clone(obj(profile['securityProfile'] ?? { securityType: 'Standard' })),
-      ...(profile['diagnosticsProfile'] === undefined ? {} : { diagnosticsProfile: clone(profile['diagnosticsProfile']) }),
+      ...(profile['diagnosticsProfile'] === undefined
+        ? {}
+        : { diagnosticsProfile: clone(profile['diagnosticsProfile']) }),
       provisioningState: 'Creating',
       timeCreated: new Date().toISOString(),
     },
@@ -295,7 +345,9 @@ export function createInstance(
 
 export function osTypeOf(storage: JsonObject): string {
   const image = obj(storage['imageReference']);
-  return /windows/i.test(`${str(image['publisher']) ?? ''} ${str(image['offer']) ?? ''}`) ? 'Windows' : 'Linux';
+  return /windows/i.test(`${str(image['publisher']) ?? ''} ${str(image['offer']) ?? ''}`)
+    ? 'Windows'
+    : 'Linux';
 }
 
 export function removeInstance(ctx: ProviderContext, instance: StoredResource): void {
@@ -308,10 +360,15 @@ export function setInstanceState(ctx: ProviderContext, instance: StoredResource,
   obj(instance.body['properties'])['provisioningState'] = state;
 }
 
-export function renderInstance(ctx: ProviderContext, vmss: StoredResource, instance: StoredResource): JsonObject {
+export function renderInstance(
+  ctx: ProviderContext,
+  vmss: StoredResource,
+  instance: StoredResource,
+): JsonObject {
   const body = clone(instance.body);
   const props = obj(body['properties']);
-  props['latestModelApplied'] = num(instance.internal['modelVersionApplied']) === (num(vmss.internal['modelVersion']) ?? 0);
+  props['latestModelApplied'] =
+    num(instance.internal['modelVersionApplied']) === (num(vmss.internal['modelVersion']) ?? 0);
   return body;
 }
 
@@ -328,12 +385,18 @@ export function renderInstanceNic(nic: StoredResource): JsonObject {
   return body;
 }
 
-const VMSS_BASE = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmScaleSetName}';
+const VMSS_BASE =
+  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmScaleSetName}';
 const NIC_BASE = `${VMSS_BASE}/virtualMachines/{virtualmachineIndex}/networkInterfaces`;
 
 export function vmssInstanceRoutes(ctx: ProviderContext): Route[] {
   const vmssIdOf = (p: Readonly<Record<string, string>>) =>
-    canonicalId(ctx, p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '', `Microsoft.Compute/virtualMachineScaleSets/${p['vmScaleSetName'] ?? ''}`);
+    canonicalId(
+      ctx,
+      p['subscriptionId'] ?? '',
+      p['resourceGroupName'] ?? '',
+      `Microsoft.Compute/virtualMachineScaleSets/${p['vmScaleSetName'] ?? ''}`,
+    );
   const vmssOf = (req: ArmRequest): StoredResource => {
     const vmss = ctx.store.get(vmssIdOf(req.params));
     if (!vmss) throw armErrors.parentNotFound(req.params['vmScaleSetName'] ?? '');
@@ -348,7 +411,10 @@ export function vmssInstanceRoutes(ctx: ProviderContext): Route[] {
     const vmss = vmssOf(req);
     const instance = instanceOf(req, vmss, 'virtualmachineIndex');
     const nic = ctx.store.get(`${instance.id}/networkInterfaces/${req.params['networkInterfaceName'] ?? ''}`);
-    if (!nic) throw armErrors.notFound(`${instance.id}/networkInterfaces/${req.params['networkInterfaceName'] ?? ''}`);
+    if (!nic)
+      throw armErrors.notFound(
+        `${instance.id}/networkInterfaces/${req.params['networkInterfaceName'] ?? ''}`,
+      );
     return nic;
   };
   const ipConfigOf = (req: ArmRequest): JsonObject => {
@@ -357,7 +423,8 @@ export function vmssInstanceRoutes(ctx: ProviderContext): Route[] {
     const ic = arr(obj(renderInstanceNic(nic)['properties'])['ipConfigurations']).find(
       (c) => str(obj(c)['name'])?.toLowerCase() === name,
     );
-    if (!isObject(ic)) throw armErrors.notFound(`${nic.id}/ipConfigurations/${req.params['ipConfigurationName'] ?? ''}`);
+    if (!isObject(ic))
+      throw armErrors.notFound(`${nic.id}/ipConfigurations/${req.params['ipConfigurationName'] ?? ''}`);
     return ic;
   };
   const instancePublicIp = (nic: StoredResource, ipConfigName: string): JsonObject | undefined => {
@@ -394,7 +461,11 @@ export function vmssInstanceRoutes(ctx: ProviderContext): Route[] {
       api: 'compute',
       handler: (req) => {
         const vmss = vmssOf(req);
-        return page(ctx, req, instancesOf(ctx, vmss).map((i) => renderInstance(ctx, vmss, i)));
+        return page(
+          ctx,
+          req,
+          instancesOf(ctx, vmss).map((i) => renderInstance(ctx, vmss, i)),
+        );
       },
     },
     {
@@ -422,7 +493,9 @@ export function vmssInstanceRoutes(ctx: ProviderContext): Route[] {
       computePolicy: () => 'DeleteVMScaleSetVMs',
       handler: (req) => {
         const vmss = ctx.store.get(vmssIdOf(req.params));
-        const instance = vmss ? ctx.store.get(`${vmss.id}/virtualMachines/${req.params['instanceId'] ?? ''}`) : undefined;
+        const instance = vmss
+          ? ctx.store.get(`${vmss.id}/virtualMachines/${req.params['instanceId'] ?? ''}`)
+          : undefined;
         checkPreconditions(req, instance);
         if (!vmss || !instance) return { status: 204 };
         return deleteInstances(ctx, req, vmss, [instance], 'instance');
@@ -444,18 +517,43 @@ export function vmssInstanceRoutes(ctx: ProviderContext): Route[] {
       api: 'vmssNic',
       handler: (req) => {
         const vmss = vmssOf(req);
-        return page(ctx, req, nicsOf(ctx, instanceOf(req, vmss, 'virtualmachineIndex')).map(renderInstanceNic));
+        return page(
+          ctx,
+          req,
+          nicsOf(ctx, instanceOf(req, vmss, 'virtualmachineIndex')).map(renderInstanceNic),
+        );
       },
     },
-    { method: 'GET', pattern: `${NIC_BASE}/{networkInterfaceName}`, api: 'vmssNic', handler: (req) => okResource(renderInstanceNic(nicOf(req))) },
-    { method: 'PUT', pattern: `${NIC_BASE}/{networkInterfaceName}`, api: 'vmssNic', handler: writeDisallowed },
-    { method: 'PATCH', pattern: `${NIC_BASE}/{networkInterfaceName}`, api: 'vmssNic', handler: writeDisallowed },
-    { method: 'DELETE', pattern: `${NIC_BASE}/{networkInterfaceName}`, api: 'vmssNic', handler: writeDisallowed },
+    {
+      method: 'GET',
+      pattern: `${NIC_BASE}/{networkInterfaceName}`,
+      api: 'vmssNic',
+      handler: (req) => okResource(renderInstanceNic(nicOf(req))),
+    },
+    {
+      method: 'PUT',
+      pattern: `${NIC_BASE}/{networkInterfaceName}`,
+      api: 'vmssNic',
+      handler: writeDisallowed,
+    },
+    {
+      method: 'PATCH',
+      pattern: `${NIC_BASE}/{networkInterfaceName}`,
+      api: 'vmssNic',
+      handler: writeDisallowed,
+    },
+    {
+      method: 'DELETE',
+      pattern: `${NIC_BASE}/{networkInterfaceName}`,
+      api: 'vmssNic',
+      handler: writeDisallowed,
+    },
     {
       method: 'GET',
       pattern: `${NIC_BASE}/{networkInterfaceName}/ipConfigurations`,
       api: 'vmssNic',
-      handler: (req) => page(ctx, req, arr(obj(renderInstanceNic(nicOf(req))['properties'])['ipConfigurations'])),
+      handler: (req) =>
+        page(ctx, req, arr(obj(renderInstanceNic(nicOf(req))['properties'])['ipConfigurations'])),
     },
     {
       method: 'GET',
@@ -482,8 +580,13 @@ export function vmssInstanceRoutes(ctx: ProviderContext): Route[] {
         const nic = nicOf(req);
         const name = String(ipConfigOf(req)['name']);
         const pip = instancePublicIp(nic, name);
-        if (!pip || str(pip['name'])?.toLowerCase() !== (req.params['publicIpAddressName'] ?? '').toLowerCase())
-          throw armErrors.notFound(`${nic.id}/ipConfigurations/${name}/publicIPAddresses/${req.params['publicIpAddressName'] ?? ''}`);
+        if (
+          !pip ||
+          str(pip['name'])?.toLowerCase() !== (req.params['publicIpAddressName'] ?? '').toLowerCase()
+        )
+          throw armErrors.notFound(
+            `${nic.id}/ipConfigurations/${name}/publicIPAddresses/${req.params['publicIpAddressName'] ?? ''}`,
+          );
         return okResource(pip);
       },
     },
@@ -491,22 +594,39 @@ export function vmssInstanceRoutes(ctx: ProviderContext): Route[] {
 }
 
 /** PUT of one instance: Compute merges the body into the instance and re-applies its network profile. */
-function updateInstance(ctx: ProviderContext, req: ArmRequest, vmss: StoredResource, instance: StoredResource) {
+function updateInstance(
+  ctx: ProviderContext,
+  req: ArmRequest,
+  vmss: StoredResource,
+  instance: StoredResource,
+) {
   checkPreconditions(req, instance);
-  if (ctx.lro.isLocked(touchesInstance(vmss.id, String(instance.body['instanceId'])))) throw concurrentConflict();
+  if (ctx.lro.isLocked(touchesInstance(vmss.id, String(instance.body['instanceId']))))
+    throw concurrentConflict();
   const input = requireBody(req);
   const patch: JsonObject = {};
-  for (const k of ['tags', 'properties', 'plan', 'identity'] as const) if (input[k] !== undefined) patch[k] = clone(input[k]);
+  for (const k of ['tags', 'properties', 'plan', 'identity'] as const)
+    if (input[k] !== undefined) patch[k] = clone(input[k]);
   const patchProps = obj(patch['properties']);
-  for (const readOnly of ['latestModelApplied', 'vmId', 'provisioningState', 'instanceView', 'networkProfile', 'timeCreated'])
+  for (const readOnly of [
+    'latestModelApplied',
+    'vmId',
+    'provisioningState',
+    'instanceView',
+    'networkProfile',
+    'timeCreated',
+  ])
     delete patchProps[readOnly];
   const failure = ctx.store.transaction(() => {
     instance.body = deepMerge(instance.body, patch);
     const configs = withNicConfigDefaults(instanceNetworkConfigs(instance));
     validateNetworkConfigs(ctx, instance.id, configs);
-    obj(instance.body['properties'])['networkProfileConfiguration'] = { networkInterfaceConfigurations: configs };
+    obj(instance.body['properties'])['networkProfileConfiguration'] = {
+      networkInterfaceConfigurations: configs,
+    };
     const f = applyInstanceNetwork(ctx, instance, configs);
-    if (sameNetworkConfig(configs, modelNetworkConfigs(vmss))) instance.internal['modelVersionApplied'] = num(vmss.internal['modelVersion']) ?? 0;
+    if (sameNetworkConfig(configs, modelNetworkConfigs(vmss)))
+      instance.internal['modelVersionApplied'] = num(vmss.internal['modelVersion']) ?? 0;
     obj(instance.body['properties'])['provisioningState'] = 'Updating';
     bumpEtag(instance, 'compute');
     return f;
@@ -547,7 +667,9 @@ export function deleteInstances(
   mode: 'instance' | 'action',
 ) {
   const lockTest =
-    mode === 'instance' ? touchesInstance(vmss.id, String(instances[0]?.body['instanceId'])) : touchesScaleSet(vmss.id);
+    mode === 'instance'
+      ? touchesInstance(vmss.id, String(instances[0]?.body['instanceId']))
+      : touchesScaleSet(vmss.id);
   if (ctx.lro.isLocked(lockTest)) throw concurrentConflict();
   for (const i of instances) setInstanceState(ctx, i, 'Deleting');
   const sku = obj(vmss.body['sku']);

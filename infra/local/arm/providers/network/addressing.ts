@@ -9,7 +9,14 @@ import { ArmError } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
 import { arr, isObject, obj, str } from '../../core/json.js';
 import type { Cidr } from '../../core/ipam.js';
-import { allocateInPrefix, allocateInSubnet, checkStaticAddress, formatIPv4, parseCidr, parseIPv4 } from '../../core/ipam.js';
+import {
+  allocateInPrefix,
+  allocateInSubnet,
+  checkStaticAddress,
+  formatIPv4,
+  parseCidr,
+  parseIPv4,
+} from '../../core/ipam.js';
 import { idKey, parentId, sameId } from '../../core/resourceId.js';
 import type { StoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
@@ -20,7 +27,8 @@ export const VNET_TYPE = 'Microsoft.Network/virtualNetworks';
 export const PREFIX_TYPE = 'Microsoft.Network/publicIPPrefixes';
 export const PIP_TYPE = 'Microsoft.Network/publicIPAddresses';
 /** Scale set instance NICs live under the Compute namespace and are read-only through the Network API. */
-export const INSTANCE_NIC_TYPE = 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/networkInterfaces';
+export const INSTANCE_NIC_TYPE =
+  'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/networkInterfaces';
 
 /** One address consumer: an ipConfiguration or a load balancer frontend. */
 export interface IpConsumer {
@@ -32,7 +40,8 @@ export interface IpConsumer {
   readonly publicIPAddressId: string | undefined;
   readonly backendPoolIds: readonly string[];
   /** Scale set instance public IP drawn from a prefix (instance NICs only). */
-  readonly instancePublicIp: { readonly ipAddress: string; readonly prefixId: string | undefined } | undefined;
+  readonly instancePublicIp:
+    { readonly ipAddress: string; readonly prefixId: string | undefined } | undefined;
 }
 
 export function ipConsumers(ctx: ProviderContext): IpConsumer[] {
@@ -102,7 +111,11 @@ export function findSubnet(ctx: ProviderContext, subnetId: string | undefined): 
 }
 
 /** Addresses of a subnet in use, leaving out those owned by `excludeOwner` (the resource being rewritten). */
-export function usedSubnetAddresses(ctx: ProviderContext, subnet: SubnetRef, excludeOwner?: string): Set<number> {
+export function usedSubnetAddresses(
+  ctx: ProviderContext,
+  subnet: SubnetRef,
+  excludeOwner?: string,
+): Set<number> {
   const used = new Set<number>();
   for (const c of ipConsumers(ctx)) {
     if (excludeOwner !== undefined && sameId(c.owner.id, excludeOwner)) continue;
@@ -142,7 +155,11 @@ export function assignPrivateAddress(r: PrivateAddressRequest): string {
   if (r.method === 'Static') {
     const addr = r.requested === undefined ? undefined : parseIPv4(r.requested);
     if (addr === undefined)
-      throw new ArmError(400, 'InvalidRequestFormat', `Private static IP address '${r.requested ?? ''}' is not valid.`);
+      throw new ArmError(
+        400,
+        'InvalidRequestFormat',
+        `Private static IP address '${r.requested ?? ''}' is not valid.`,
+      );
     const check = checkStaticAddress(subnet.cidr, addr, used);
     if (check === 'notInSubnet')
       throw new ArmError(
@@ -168,7 +185,8 @@ export function assignPrivateAddress(r: PrivateAddressRequest): string {
   const blockSize = r.prefixLength === undefined ? 1 : 2 ** (32 - r.prefixLength);
   if (r.current !== undefined) {
     const addrs = addressesOf(r.current);
-    const same = addrs.length === blockSize && addrs.every((a) => checkStaticAddress(subnet.cidr, a, used) === 'ok');
+    const same =
+      addrs.length === blockSize && addrs.every((a) => checkStaticAddress(subnet.cidr, a, used) === 'ok');
     if (same) {
       for (const a of addrs) used.add(a);
       return r.current;
@@ -190,7 +208,11 @@ export function subnetIsFull(subnet: SubnetRef, count: number): ArmError {
 }
 
 /** Public addresses of a prefix in use (standalone public IPs and scale set instance IPs). */
-export function usedPrefixAddresses(ctx: ProviderContext, prefixId: string, excludeOwner?: string): Set<number> {
+export function usedPrefixAddresses(
+  ctx: ProviderContext,
+  prefixId: string,
+  excludeOwner?: string,
+): Set<number> {
   const used = new Set<number>();
   for (const pip of ctx.store.list({ type: PIP_TYPE })) {
     if (excludeOwner !== undefined && sameId(pip.id, excludeOwner)) continue;
@@ -209,7 +231,11 @@ export function usedPrefixAddresses(ctx: ProviderContext, prefixId: string, excl
 }
 
 /** The next free address of a prefix, or undefined when it is exhausted. */
-export function takeFromPrefix(ctx: ProviderContext, prefix: StoredResource, used: Set<number>): string | undefined {
+export function takeFromPrefix(
+  ctx: ProviderContext,
+  prefix: StoredResource,
+  used: Set<number>,
+): string | undefined {
   const cidr = parseCidr(str(obj(prefix.body['properties'])['ipPrefix']) ?? '');
   if (!cidr) return undefined;
   const a = allocateInPrefix(cidr, used);

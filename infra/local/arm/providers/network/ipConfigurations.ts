@@ -33,11 +33,18 @@ export interface IpConfigPlan {
  */
 export function planIpConfigurations(
   ctx: ProviderContext,
-  options: { readonly ownerId: string; readonly configs: readonly JsonObject[]; readonly previous: readonly JsonObject[] },
+  options: {
+    readonly ownerId: string;
+    readonly configs: readonly JsonObject[];
+    readonly previous: readonly JsonObject[];
+  },
 ): IpConfigPlan[] {
   const { ownerId, configs } = options;
   if (configs.length === 0)
-    throw armErrors.invalidParameter('A network interface needs at least one IP configuration.', 'ipConfigurations');
+    throw armErrors.invalidParameter(
+      'A network interface needs at least one IP configuration.',
+      'ipConfigurations',
+    );
   if (configs.length > MAX_IP_CONFIGURATIONS_PER_NIC)
     throw new ArmError(
       400,
@@ -47,9 +54,14 @@ export function planIpConfigurations(
   const names = new Set<string>();
   for (const c of configs) {
     const name = str(c['name']);
-    if (name === undefined || name === '') throw armErrors.invalidParameter('IP configuration name is required.', 'ipConfigurations');
+    if (name === undefined || name === '')
+      throw armErrors.invalidParameter('IP configuration name is required.', 'ipConfigurations');
     if (names.has(name.toLowerCase()))
-      throw new ArmError(400, 'DuplicateResourceName', `Network interface ${ownerId} has more than one IP configuration named ${name}.`);
+      throw new ArmError(
+        400,
+        'DuplicateResourceName',
+        `Network interface ${ownerId} has more than one IP configuration named ${name}.`,
+      );
     names.add(name.toLowerCase());
   }
   const primaries = configs.filter((c) => obj(c['properties'])['primary'] === true);
@@ -61,7 +73,9 @@ export function planIpConfigurations(
     );
   const primary = primaries[0] ?? configs[0];
   const primarySubnetId = str(obj(obj(primary?.['properties'])['subnet'])['id']);
-  const previous = new Map(options.previous.map((p) => [str(p['name'])?.toLowerCase() ?? '', obj(p['properties'])]));
+  const previous = new Map(
+    options.previous.map((p) => [str(p['name'])?.toLowerCase() ?? '', obj(p['properties'])]),
+  );
   const usedBySubnet = new Map<string, Set<number>>();
   const plans: IpConfigPlan[] = [];
   for (const c of configs) {
@@ -70,7 +84,11 @@ export function planIpConfigurations(
     const subnetId = str(obj(input['subnet'])['id']) ?? primarySubnetId;
     const ipConfigId = `${ownerId}/ipConfigurations/${name}`;
     if (subnetId === undefined)
-      throw new ArmError(400, 'IpConfigurationSubnetRequired', `IP configuration ${ipConfigId} must reference a subnet.`);
+      throw new ArmError(
+        400,
+        'IpConfigurationSubnetRequired',
+        `IP configuration ${ipConfigId} must reference a subnet.`,
+      );
     const subnet = findSubnet(ctx, subnetId);
     if (!subnet) throw armErrors.invalidReference(subnetId, ipConfigId);
     let used = usedBySubnet.get(subnet.id.toLowerCase());
@@ -79,7 +97,8 @@ export function planIpConfigurations(
       usedBySubnet.set(subnet.id.toLowerCase(), used);
     }
     const poolIds = arr(input['loadBalancerBackendAddressPools']).flatMap((p) => str(obj(p)['id']) ?? []);
-    for (const poolId of poolIds) if (!findBackendPool(ctx, poolId)) throw armErrors.invalidReference(poolId, ipConfigId);
+    for (const poolId of poolIds)
+      if (!findBackendPool(ctx, poolId)) throw armErrors.invalidReference(poolId, ipConfigId);
     const prev = previous.get(name.toLowerCase());
     const requested = str(input['privateIPAddress']);
     const method: 'Static' | 'Dynamic' =

@@ -12,24 +12,50 @@ import { sameId } from '../../core/resourceId.js';
 import type { ArmRequest, Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import { canonicalId, checkName, okResource, page, requireBody, requireLocation, requireResourceGroup } from '../context.js';
-import { assignPrivateAddress, findSubnet, ipConsumers, LB_TYPE, PIP_TYPE, usedSubnetAddresses } from './addressing.js';
+import {
+  canonicalId,
+  checkName,
+  okResource,
+  page,
+  requireBody,
+  requireLocation,
+  requireResourceGroup,
+} from '../context.js';
+import {
+  assignPrivateAddress,
+  findSubnet,
+  ipConsumers,
+  LB_TYPE,
+  PIP_TYPE,
+  usedSubnetAddresses,
+} from './addressing.js';
 import { networkDelete, networkPut, renderChildren } from './networkWrites.js';
 
-const RG = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/loadBalancers';
+const RG =
+  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/loadBalancers';
 export const VMSS_TYPE = 'Microsoft.Compute/virtualMachineScaleSets';
 
 export function loadBalancerRoutes(ctx: ProviderContext): Route[] {
   const lbId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(ctx, p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '', `Microsoft.Network/loadBalancers/${p['loadBalancerName'] ?? ''}`);
+    canonicalId(
+      ctx,
+      p['subscriptionId'] ?? '',
+      p['resourceGroupName'] ?? '',
+      `Microsoft.Network/loadBalancers/${p['loadBalancerName'] ?? ''}`,
+    );
   const list = (req: ArmRequest, all: boolean) => {
-    if (!all) requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
+    if (!all)
+      requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
     const items = ctx.store.list({
       type: LB_TYPE,
       subscriptionId: req.params['subscriptionId'] ?? '',
       ...(all ? {} : { resourceGroup: req.params['resourceGroupName'] ?? '' }),
     });
-    return page(ctx, req, items.map((r) => renderLoadBalancer(ctx, r)));
+    return page(
+      ctx,
+      req,
+      items.map((r) => renderLoadBalancer(ctx, r)),
+    );
   };
   return [
     { method: 'GET', pattern: RG, api: 'network', handler: (req) => list(req, false) },
@@ -45,7 +71,12 @@ export function loadBalancerRoutes(ctx: ProviderContext): Route[] {
       api: 'network',
       handler: (req) => {
         const r = ctx.store.get(lbId(req.params));
-        if (!r) throw armErrors.resourceNotFound(LB_TYPE, req.params['loadBalancerName'] ?? '', req.params['resourceGroupName'] ?? '');
+        if (!r)
+          throw armErrors.resourceNotFound(
+            LB_TYPE,
+            req.params['loadBalancerName'] ?? '',
+            req.params['resourceGroupName'] ?? '',
+          );
         return okResource(renderLoadBalancer(ctx, r));
       },
     },
@@ -77,7 +108,8 @@ export function loadBalancerRoutes(ctx: ProviderContext): Route[] {
           id: lbId(req.params),
           operationType: LB_TYPE,
           checkDeletable: (r) => {
-            for (const p of arr(obj(r.body['properties'])['backendAddressPools'])) checkPoolUnused(ctx, `${r.id}/backendAddressPools/${String(obj(p)['name'])}`);
+            for (const p of arr(obj(r.body['properties'])['backendAddressPools']))
+              checkPoolUnused(ctx, `${r.id}/backendAddressPools/${String(obj(p)['name'])}`);
           },
         }),
     },
@@ -89,9 +121,14 @@ function namedList(props: JsonObject, key: string, lbIdValue: string): JsonObjec
   const seen = new Set<string>();
   for (const item of list) {
     const name = str(item['name']);
-    if (name === undefined || name === '') throw armErrors.invalidParameter(`Every entry of ${key} needs a name.`, key);
+    if (name === undefined || name === '')
+      throw armErrors.invalidParameter(`Every entry of ${key} needs a name.`, key);
     if (seen.has(name.toLowerCase()))
-      throw new ArmError(400, 'DuplicateResourceName', `Load balancer ${lbIdValue} has more than one ${key} entry named ${name}.`);
+      throw new ArmError(
+        400,
+        'DuplicateResourceName',
+        `Load balancer ${lbIdValue} has more than one ${key} entry named ${name}.`,
+      );
     seen.add(name.toLowerCase());
   }
   return list;
@@ -103,7 +140,12 @@ function refersTo(ref: unknown, lbIdValue: string, key: string, names: readonly 
 }
 
 /** Validates a whole-LB PUT and allocates frontend addresses; throws ArmError. */
-export function buildLoadBalancer(ctx: ProviderContext, id: string, input: JsonObject, existing: StoredResource | undefined): JsonObject {
+export function buildLoadBalancer(
+  ctx: ProviderContext,
+  id: string,
+  input: JsonObject,
+  existing: StoredResource | undefined,
+): JsonObject {
   const location = requireLocation(input, existing);
   const props = clone(obj(input['properties']));
   const frontends = namedList(props, 'frontendIPConfigurations', id);
@@ -118,7 +160,9 @@ export function buildLoadBalancer(ctx: ProviderContext, id: string, input: JsonO
       `Load balancer ${id} does not have Frontend IP Configuration, so it cannot have child resources.`,
     );
 
-  const previousFrontends = arr(obj(existing?.body['properties'])['frontendIPConfigurations']).filter(isObject);
+  const previousFrontends = arr(obj(existing?.body['properties'])['frontendIPConfigurations']).filter(
+    isObject,
+  );
   const usedBySubnet = new Map<string, Set<number>>();
   for (const f of frontends) {
     const fp = obj(f['properties']);
@@ -133,7 +177,9 @@ export function buildLoadBalancer(ctx: ProviderContext, id: string, input: JsonO
         used = usedSubnetAddresses(ctx, subnet, id);
         usedBySubnet.set(subnet.id.toLowerCase(), used);
       }
-      const prev = previousFrontends.find((p) => str(p['name'])?.toLowerCase() === String(f['name']).toLowerCase());
+      const prev = previousFrontends.find(
+        (p) => str(p['name'])?.toLowerCase() === String(f['name']).toLowerCase(),
+      );
       const prevProps = obj(prev?.['properties']);
       const method = str(fp['privateIPAllocationMethod'])?.toLowerCase() === 'static' ? 'Static' : 'Dynamic';
       fp['privateIPAddress'] = assignPrivateAddress({
@@ -142,7 +188,9 @@ export function buildLoadBalancer(ctx: ProviderContext, id: string, input: JsonO
         ownerDescription: frontendId,
         method,
         requested: str(fp['privateIPAddress']),
-        current: sameId(str(obj(prevProps['subnet'])['id']), subnet.id) ? str(prevProps['privateIPAddress']) : undefined,
+        current: sameId(str(obj(prevProps['subnet'])['id']), subnet.id)
+          ? str(prevProps['privateIPAddress'])
+          : undefined,
       });
       fp['privateIPAllocationMethod'] = method;
       fp['privateIPAddressVersion'] = str(fp['privateIPAddressVersion']) ?? 'IPv4';
@@ -152,7 +200,10 @@ export function buildLoadBalancer(ctx: ProviderContext, id: string, input: JsonO
       if (!pip || pip.type !== PIP_TYPE) throw armErrors.invalidReference(pipId, frontendId);
       fp['publicIPAddress'] = { id: pip.id };
     } else {
-      throw armErrors.invalidParameter(`Frontend IP configuration ${frontendId} needs a subnet or a public IP address.`, 'frontendIPConfigurations');
+      throw armErrors.invalidParameter(
+        `Frontend IP configuration ${frontendId} needs a subnet or a public IP address.`,
+        'frontendIPConfigurations',
+      );
     }
     delete fp['loadBalancingRules'];
     delete fp['inboundNatRules'];
@@ -168,10 +219,17 @@ export function buildLoadBalancer(ctx: ProviderContext, id: string, input: JsonO
     const pp = obj(p['properties']);
     const protocol = str(pp['protocol']);
     if (protocol === undefined || !['Tcp', 'Http', 'Https'].includes(protocol))
-      throw armErrors.invalidParameter(`Probe ${String(p['name'])} has an invalid protocol ${String(protocol)}.`, 'probes');
-    if (num(pp['port']) === undefined) throw armErrors.invalidParameter(`Probe ${String(p['name'])} needs a port.`, 'probes');
+      throw armErrors.invalidParameter(
+        `Probe ${String(p['name'])} has an invalid protocol ${String(protocol)}.`,
+        'probes',
+      );
+    if (num(pp['port']) === undefined)
+      throw armErrors.invalidParameter(`Probe ${String(p['name'])} needs a port.`, 'probes');
     if (protocol !== 'Tcp' && str(pp['requestPath']) === undefined)
-      throw armErrors.invalidParameter(`Probe ${String(p['name'])} with protocol ${protocol} needs a requestPath.`, 'probes');
+      throw armErrors.invalidParameter(
+        `Probe ${String(p['name'])} with protocol ${protocol} needs a requestPath.`,
+        'probes',
+      );
     pp['intervalInSeconds'] = num(pp['intervalInSeconds']) ?? 15;
     pp['numberOfProbes'] = num(pp['numberOfProbes']) ?? 2;
     pp['probeThreshold'] = num(pp['probeThreshold']) ?? 1;
@@ -190,17 +248,23 @@ export function buildLoadBalancer(ctx: ProviderContext, id: string, input: JsonO
     ] as const) {
       const ref = rp[field];
       if (ref === undefined) {
-        if (required) throw armErrors.invalidParameter(`Load balancing rule ${ruleId} needs a ${field}.`, field);
+        if (required)
+          throw armErrors.invalidParameter(`Load balancing rule ${ruleId} needs a ${field}.`, field);
         continue;
       }
-      if (!refersTo(ref, id, key, list)) throw armErrors.invalidReference(str(obj(ref)['id']) ?? String(ref), ruleId);
+      if (!refersTo(ref, id, key, list))
+        throw armErrors.invalidReference(str(obj(ref)['id']) ?? String(ref), ruleId);
     }
     const protocol = str(rp['protocol']);
     if (protocol === undefined || !['Tcp', 'Udp', 'All'].includes(protocol))
-      throw armErrors.invalidParameter(`Load balancing rule ${ruleId} has an invalid protocol ${String(protocol)}.`, 'protocol');
+      throw armErrors.invalidParameter(
+        `Load balancing rule ${ruleId} has an invalid protocol ${String(protocol)}.`,
+        'protocol',
+      );
     const frontendPort = num(rp['frontendPort']);
     const backendPort = num(rp['backendPort']) ?? frontendPort;
-    if (frontendPort === undefined) throw armErrors.invalidParameter(`Load balancing rule ${ruleId} needs a frontendPort.`, 'frontendPort');
+    if (frontendPort === undefined)
+      throw armErrors.invalidParameter(`Load balancing rule ${ruleId} needs a frontendPort.`, 'frontendPort');
     rp['backendPort'] = backendPort ?? frontendPort;
     rp['enableFloatingIP'] = rp['enableFloatingIP'] ?? false;
     rp['idleTimeoutInMinutes'] = num(rp['idleTimeoutInMinutes']) ?? 4;
@@ -233,13 +297,17 @@ export function buildLoadBalancer(ctx: ProviderContext, id: string, input: JsonO
   for (const n of natRules) {
     const np = obj(n['properties']);
     if (!refersTo(np['frontendIPConfiguration'], id, 'frontendIPConfigurations', frontends))
-      throw armErrors.invalidReference(str(obj(np['frontendIPConfiguration'])['id']) ?? '(none)', `${id}/inboundNatRules/${String(n['name'])}`);
+      throw armErrors.invalidReference(
+        str(obj(np['frontendIPConfiguration'])['id']) ?? '(none)',
+        `${id}/inboundNatRules/${String(n['name'])}`,
+      );
     n['properties'] = np;
   }
   if (existing) {
     for (const p of arr(obj(existing.body['properties'])['backendAddressPools'])) {
       const name = str(obj(p)['name']) ?? '';
-      if (!pools.some((q) => str(q['name'])?.toLowerCase() === name.toLowerCase())) checkPoolUnused(ctx, `${id}/backendAddressPools/${name}`);
+      if (!pools.some((q) => str(q['name'])?.toLowerCase() === name.toLowerCase()))
+        checkPoolUnused(ctx, `${id}/backendAddressPools/${name}`);
     }
   }
   props['frontendIPConfigurations'] = frontends;
@@ -264,10 +332,16 @@ export function poolUsers(ctx: ProviderContext, poolId: string): string[] {
     .filter((c) => c.backendPoolIds.some((p) => sameId(p, poolId)))
     .map((c) => c.ipConfigId);
   for (const vmss of ctx.store.list({ type: VMSS_TYPE })) {
-    const nics = arr(obj(obj(obj(vmss.body['properties'])['virtualMachineProfile'])['networkProfile'])['networkInterfaceConfigurations']);
+    const nics = arr(
+      obj(obj(obj(vmss.body['properties'])['virtualMachineProfile'])['networkProfile'])[
+        'networkInterfaceConfigurations'
+      ],
+    );
     const uses = nics.some((n) =>
       arr(obj(obj(n)['properties'])['ipConfigurations']).some((c) =>
-        arr(obj(obj(c)['properties'])['loadBalancerBackendAddressPools']).some((p) => sameId(str(obj(p)['id']), poolId)),
+        arr(obj(obj(c)['properties'])['loadBalancerBackendAddressPools']).some((p) =>
+          sameId(str(obj(p)['id']), poolId),
+        ),
       ),
     );
     if (uses) users.push(vmss.id);
@@ -299,7 +373,9 @@ export function renderLoadBalancer(ctx: ProviderContext, r: StoredResource): Jso
   const rules = arr(props['loadBalancingRules']).filter(isObject);
   const natRules = arr(props['inboundNatRules']).filter(isObject);
   const refsTo = (list: JsonObject[], field: string, target: string) =>
-    list.filter((x) => sameId(str(obj(obj(x['properties'])[field])['id']), target)).map((x) => ({ id: String(x['id']) }));
+    list
+      .filter((x) => sameId(str(obj(obj(x['properties'])[field])['id']), target))
+      .map((x) => ({ id: String(x['id']) }));
   for (const f of arr(props['frontendIPConfigurations']).filter(isObject)) {
     const fp = obj(f['properties']);
     const lbr = refsTo(rules, 'frontendIPConfiguration', String(f['id']));

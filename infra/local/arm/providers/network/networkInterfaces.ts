@@ -12,25 +12,44 @@ import { isIdOfType, sameId } from '../../core/resourceId.js';
 import type { ArmRequest, Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import { canonicalId, checkName, okResource, page, requireBody, requireLocation, requireResourceGroup } from '../context.js';
+import {
+  canonicalId,
+  checkName,
+  okResource,
+  page,
+  requireBody,
+  requireLocation,
+  requireResourceGroup,
+} from '../context.js';
 import { ipConsumers, NIC_TYPE, PIP_TYPE } from './addressing.js';
 import { ipConfigurationBody, ipConfigurationsOf, planIpConfigurations } from './ipConfigurations.js';
 import { networkDelete, networkPut, renderChildren } from './networkWrites.js';
 
 export const VM_TYPE = 'Microsoft.Compute/virtualMachines';
-const RG = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/networkInterfaces';
+const RG =
+  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/networkInterfaces';
 
 export function networkInterfaceRoutes(ctx: ProviderContext): Route[] {
   const nicId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(ctx, p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '', `Microsoft.Network/networkInterfaces/${p['networkInterfaceName'] ?? ''}`);
+    canonicalId(
+      ctx,
+      p['subscriptionId'] ?? '',
+      p['resourceGroupName'] ?? '',
+      `Microsoft.Network/networkInterfaces/${p['networkInterfaceName'] ?? ''}`,
+    );
   const list = (req: ArmRequest, all: boolean) => {
-    if (!all) requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
+    if (!all)
+      requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
     const items = ctx.store.list({
       type: NIC_TYPE,
       subscriptionId: req.params['subscriptionId'] ?? '',
       ...(all ? {} : { resourceGroup: req.params['resourceGroupName'] ?? '' }),
     });
-    return page(ctx, req, items.map((r) => renderNetworkInterface(ctx, r)));
+    return page(
+      ctx,
+      req,
+      items.map((r) => renderNetworkInterface(ctx, r)),
+    );
   };
   return [
     { method: 'GET', pattern: RG, api: 'network', handler: (req) => list(req, false) },
@@ -46,7 +65,12 @@ export function networkInterfaceRoutes(ctx: ProviderContext): Route[] {
       api: 'network',
       handler: (req) => {
         const r = ctx.store.get(nicId(req.params));
-        if (!r) throw armErrors.resourceNotFound(NIC_TYPE, req.params['networkInterfaceName'] ?? '', req.params['resourceGroupName'] ?? '');
+        if (!r)
+          throw armErrors.resourceNotFound(
+            NIC_TYPE,
+            req.params['networkInterfaceName'] ?? '',
+            req.params['resourceGroupName'] ?? '',
+          );
         return okResource(renderNetworkInterface(ctx, r));
       },
     },
@@ -101,7 +125,11 @@ export function buildNetworkInterface(
   const location = requireLocation(input, existing);
   const props = clone(obj(input['properties']));
   const configs = ipConfigurationsOf(input);
-  const plans = planIpConfigurations(ctx, { ownerId: id, configs, previous: ipConfigurationsOf(existing?.body) });
+  const plans = planIpConfigurations(ctx, {
+    ownerId: id,
+    configs,
+    previous: ipConfigurationsOf(existing?.body),
+  });
   const consumers = ipConsumers(ctx);
   const ipConfigurations = plans.map((plan) => {
     const body = ipConfigurationBody(plan);
@@ -142,13 +170,22 @@ export function buildNetworkInterface(
 export function vmUsing(ctx: ProviderContext, nicId: string): StoredResource | undefined {
   return ctx.store
     .list({ type: VM_TYPE })
-    .find((vm) => arr(obj(obj(vm.body['properties'])['networkProfile'])['networkInterfaces']).some((n) => sameId(str(obj(n)['id']), nicId)));
+    .find((vm) =>
+      arr(obj(obj(vm.body['properties'])['networkProfile'])['networkInterfaces']).some((n) =>
+        sameId(str(obj(n)['id']), nicId),
+      ),
+    );
 }
 
 /** A stable MAC address for a NIC id, in Azure's `00-0D-3A-..` form. */
 export function macAddressOf(id: string): string {
   const h = createHash('sha256').update(id.toLowerCase()).digest();
-  return ['00', '0D', '3A', ...[h[0], h[1], h[2]].map((b) => (b ?? 0).toString(16).padStart(2, '0').toUpperCase())].join('-');
+  return [
+    '00',
+    '0D',
+    '3A',
+    ...[h[0], h[1], h[2]].map((b) => (b ?? 0).toString(16).padStart(2, '0').toUpperCase()),
+  ].join('-');
 }
 
 export function renderNetworkInterface(ctx: ProviderContext, r: StoredResource): JsonObject {

@@ -12,7 +12,13 @@ import type { ArmReply, ArmRequest } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import { bumpEtag, newStoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import { beginOperation, checkPreconditions, eventFor, okResource, requestedResourceUri } from '../context.js';
+import {
+  beginOperation,
+  checkPreconditions,
+  eventFor,
+  okResource,
+  requestedResourceUri,
+} from '../context.js';
 
 export interface NetworkPutOptions {
   readonly id: string;
@@ -126,7 +132,12 @@ function setState(ctx: ProviderContext, r: StoredResource, state: string): void 
 }
 
 /** Copies the parent's etag and provisioningState onto child objects and gives them id and type. */
-export function renderChildren(parent: JsonObject, key: string, childType: string, parentIdValue: string): void {
+export function renderChildren(
+  parent: JsonObject,
+  key: string,
+  childType: string,
+  parentIdValue: string,
+): void {
   const props = ensureObject(parent, 'properties');
   const list = props[key];
   if (!Array.isArray(list)) return;

@@ -13,7 +13,15 @@ import { isIdOfType, sameId } from '../../core/resourceId.js';
 import type { ArmRequest, Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import { canonicalId, checkName, okResource, page, requireBody, requireLocation, requireResourceGroup } from '../context.js';
+import {
+  canonicalId,
+  checkName,
+  okResource,
+  page,
+  requireBody,
+  requireLocation,
+  requireResourceGroup,
+} from '../context.js';
 import {
   ipConsumers,
   PIP_TYPE,
@@ -29,16 +37,27 @@ const RG = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/p
 
 export function publicIpRoutes(ctx: ProviderContext): Route[] {
   const prefixId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(ctx, p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '', `Microsoft.Network/publicIPPrefixes/${p['publicIpPrefixName'] ?? ''}`);
+    canonicalId(
+      ctx,
+      p['subscriptionId'] ?? '',
+      p['resourceGroupName'] ?? '',
+      `Microsoft.Network/publicIPPrefixes/${p['publicIpPrefixName'] ?? ''}`,
+    );
   const pipId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(ctx, p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '', `Microsoft.Network/publicIPAddresses/${p['publicIpAddressName'] ?? ''}`);
+    canonicalId(
+      ctx,
+      p['subscriptionId'] ?? '',
+      p['resourceGroupName'] ?? '',
+      `Microsoft.Network/publicIPAddresses/${p['publicIpAddressName'] ?? ''}`,
+    );
   const get = (req: ArmRequest, id: string, type: string, name: string): StoredResource => {
     const r = ctx.store.get(id);
     if (!r) throw armErrors.resourceNotFound(type, name, req.params['resourceGroupName'] ?? '');
     return r;
   };
   const listIn = (req: ArmRequest, type: string, render: (r: StoredResource) => JsonObject, all: boolean) => {
-    if (!all) requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
+    if (!all)
+      requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
     const items = ctx.store.list({
       type,
       subscriptionId: req.params['subscriptionId'] ?? '',
@@ -64,7 +83,12 @@ export function publicIpRoutes(ctx: ProviderContext): Route[] {
       pattern: `${RG}/publicIPPrefixes/{publicIpPrefixName}`,
       api: 'network',
       handler: (req) =>
-        okResource(renderPrefix(ctx, get(req, prefixId(req.params), PREFIX_TYPE, req.params['publicIpPrefixName'] ?? ''))),
+        okResource(
+          renderPrefix(
+            ctx,
+            get(req, prefixId(req.params), PREFIX_TYPE, req.params['publicIpPrefixName'] ?? ''),
+          ),
+        ),
     },
     {
       method: 'PUT',
@@ -120,7 +144,9 @@ export function publicIpRoutes(ctx: ProviderContext): Route[] {
       pattern: `${RG}/publicIPAddresses/{publicIpAddressName}`,
       api: 'network',
       handler: (req) =>
-        okResource(renderPublicIp(ctx, get(req, pipId(req.params), PIP_TYPE, req.params['publicIpAddressName'] ?? ''))),
+        okResource(
+          renderPublicIp(ctx, get(req, pipId(req.params), PIP_TYPE, req.params['publicIpAddressName'] ?? '')),
+        ),
     },
     {
       method: 'PUT',
@@ -163,13 +189,18 @@ export function publicIpRoutes(ctx: ProviderContext): Route[] {
   ];
 }
 
-export function buildPrefix(ctx: ProviderContext, input: JsonObject, existing: StoredResource | undefined): JsonObject {
+export function buildPrefix(
+  ctx: ProviderContext,
+  input: JsonObject,
+  existing: StoredResource | undefined,
+): JsonObject {
   const location = requireLocation(input, existing);
   const props = clone(obj(input['properties']));
   const prev = obj(existing?.body['properties']);
   const length = num(props['prefixLength']) ?? num(prev['prefixLength']);
   const version = str(props['publicIPAddressVersion']) ?? 'IPv4';
-  if (version !== 'IPv4') throw armErrors.invalidParameter('The stand-in serves IPv4 prefixes only.', 'publicIPAddressVersion');
+  if (version !== 'IPv4')
+    throw armErrors.invalidParameter('The stand-in serves IPv4 prefixes only.', 'publicIPAddressVersion');
   if (length === undefined || !Number.isInteger(length) || length < 28 || length > 31)
     throw new ArmError(
       400,
@@ -180,10 +211,16 @@ export function buildPrefix(ctx: ProviderContext, input: JsonObject, existing: S
   if (existing && num(prev['prefixLength']) !== length)
     throw new ArmError(400, 'PropertyChangeNotAllowed', 'Changing property prefixLength is not allowed.');
   if (ipPrefix === undefined) {
-    const taken = ctx.store.list({ type: PREFIX_TYPE }).flatMap((p) => str(obj(p.body['properties'])['ipPrefix']) ?? []);
+    const taken = ctx.store
+      .list({ type: PREFIX_TYPE })
+      .flatMap((p) => str(obj(p.body['properties'])['ipPrefix']) ?? []);
     const c = allocatePrefix(ctx.config.publicIpPrefixPools, length, taken);
     if (!c)
-      throw new ArmError(400, 'PublicIPPrefixCountLimitReached', 'No public IP prefix of this length is available in this region.');
+      throw new ArmError(
+        400,
+        'PublicIPPrefixCountLimitReached',
+        'No public IP prefix of this length is available in this region.',
+      );
     ipPrefix = formatCidr(c);
   }
   props['prefixLength'] = length;
@@ -201,7 +238,12 @@ export function buildPrefix(ctx: ProviderContext, input: JsonObject, existing: S
   return body;
 }
 
-export function buildPublicIp(ctx: ProviderContext, id: string, input: JsonObject, existing: StoredResource | undefined): JsonObject {
+export function buildPublicIp(
+  ctx: ProviderContext,
+  id: string,
+  input: JsonObject,
+  existing: StoredResource | undefined,
+): JsonObject {
   const location = requireLocation(input, existing);
   const props = clone(obj(input['properties']));
   const prev = obj(existing?.body['properties']);

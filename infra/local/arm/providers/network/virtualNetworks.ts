@@ -10,19 +10,38 @@ import { sameId } from '../../core/resourceId.js';
 import type { ArmRequest, Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import { canonicalId, checkName, okResource, page, requireBody, requireLocation, requireResourceGroup } from '../context.js';
+import {
+  canonicalId,
+  checkName,
+  okResource,
+  page,
+  requireBody,
+  requireLocation,
+  requireResourceGroup,
+} from '../context.js';
 import { ipConsumers, VNET_TYPE } from './addressing.js';
 import { networkDelete, networkPut, renderChildren } from './networkWrites.js';
 
-const BASE = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks';
+const BASE =
+  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks';
 
 export function virtualNetworkRoutes(ctx: ProviderContext): Route[] {
   const vnetId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(ctx, p['subscriptionId'] ?? '', p['resourceGroupName'] ?? '', `Microsoft.Network/virtualNetworks/${p['virtualNetworkName'] ?? ''}`);
+    canonicalId(
+      ctx,
+      p['subscriptionId'] ?? '',
+      p['resourceGroupName'] ?? '',
+      `Microsoft.Network/virtualNetworks/${p['virtualNetworkName'] ?? ''}`,
+    );
   const getVnet = (req: ArmRequest): StoredResource => {
     const id = vnetId(req.params);
     const r = ctx.store.get(id);
-    if (!r) throw armErrors.resourceNotFound(VNET_TYPE, req.params['virtualNetworkName'] ?? '', req.params['resourceGroupName'] ?? '');
+    if (!r)
+      throw armErrors.resourceNotFound(
+        VNET_TYPE,
+        req.params['virtualNetworkName'] ?? '',
+        req.params['resourceGroupName'] ?? '',
+      );
     return r;
   };
   return [
@@ -32,8 +51,15 @@ export function virtualNetworkRoutes(ctx: ProviderContext): Route[] {
       api: 'network',
       handler: (req) => {
         requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
-        const items = ctx.store.list({ type: VNET_TYPE, resourceGroup: req.params['resourceGroupName'] ?? '' });
-        return page(ctx, req, items.map((r) => renderVirtualNetwork(ctx, r)));
+        const items = ctx.store.list({
+          type: VNET_TYPE,
+          resourceGroup: req.params['resourceGroupName'] ?? '',
+        });
+        return page(
+          ctx,
+          req,
+          items.map((r) => renderVirtualNetwork(ctx, r)),
+        );
       },
     },
     {
@@ -71,7 +97,8 @@ export function virtualNetworkRoutes(ctx: ProviderContext): Route[] {
           id,
           operationType: VNET_TYPE,
           checkDeletable: (r) => {
-            for (const s of arr(obj(r.body['properties'])['subnets'])) checkSubnetUnused(ctx, `${r.id}/subnets/${String(obj(s)['name'])}`);
+            for (const s of arr(obj(r.body['properties'])['subnets']))
+              checkSubnetUnused(ctx, `${r.id}/subnets/${String(obj(s)['name'])}`);
           },
         });
       },
@@ -111,7 +138,10 @@ export function virtualNetworkRoutes(ctx: ProviderContext): Route[] {
           (s) => str(obj(s)['name'])?.toLowerCase() !== name.toLowerCase(),
         );
         subnets.push({ name, properties: clone(obj(input['properties'])) });
-        const next: JsonObject = { ...clone(vnet.body), properties: { ...obj(clone(vnet.body)['properties']), subnets } };
+        const next: JsonObject = {
+          ...clone(vnet.body),
+          properties: { ...obj(clone(vnet.body)['properties']), subnets },
+        };
         const reply = networkPut(ctx, req, {
           id: vnet.id,
           type: VNET_TYPE,
@@ -119,7 +149,8 @@ export function virtualNetworkRoutes(ctx: ProviderContext): Route[] {
           build: (existing) => buildVirtualNetwork(ctx, vnet.id, next, existing),
           render: (r) => renderVirtualNetwork(ctx, r),
         });
-        const sub = renderSubnets(ctx, vnet).find((x) => str(x['name'])?.toLowerCase() === name.toLowerCase()) ?? {};
+        const sub =
+          renderSubnets(ctx, vnet).find((x) => str(x['name'])?.toLowerCase() === name.toLowerCase()) ?? {};
         return { ...reply, body: sub };
       },
     },
@@ -136,13 +167,15 @@ export function buildVirtualNetwork(
   const location = requireLocation(input, existing);
   const props = clone(obj(input['properties']));
   const prefixes = arr(obj(props['addressSpace'])['addressPrefixes']).flatMap((p) => str(p) ?? []);
-  for (const p of prefixes) if (!parseCidr(p)) throw armErrors.invalidParameter(`Address prefix ${p} is not valid.`, 'addressSpace');
+  for (const p of prefixes)
+    if (!parseCidr(p)) throw armErrors.invalidParameter(`Address prefix ${p} is not valid.`, 'addressSpace');
   const subnets = arr(props['subnets']).filter(isObject);
   const names = new Set<string>();
   for (const s of subnets) {
     const name = str(s['name']);
     if (name === undefined) throw armErrors.invalidParameter('Subnet name is required.', 'subnets');
-    if (names.has(name.toLowerCase())) throw new ArmError(400, 'DuplicateResourceName', `Subnet name ${name} is used more than once.`);
+    if (names.has(name.toLowerCase()))
+      throw new ArmError(400, 'DuplicateResourceName', `Subnet name ${name} is used more than once.`);
     names.add(name.toLowerCase());
     const sp = obj(s['properties']);
     const prefix = str(sp['addressPrefix']) ?? str(arr(sp['addressPrefixes'])[0]);
@@ -187,7 +220,8 @@ function renderSubnets(ctx: ProviderContext, vnet: StoredResource): JsonObject[]
   return arr(obj(shell['properties'])['subnets']).map((s) => {
     const subnet = obj(s);
     const users = consumers.filter((c) => sameId(c.subnetId, str(subnet['id'])));
-    if (users.length > 0) obj(subnet['properties'])['ipConfigurations'] = users.map((u) => ({ id: u.ipConfigId }));
+    if (users.length > 0)
+      obj(subnet['properties'])['ipConfigurations'] = users.map((u) => ({ id: u.ipConfigId }));
     return subnet;
   });
 }
