@@ -1,7 +1,20 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { celIsCIDR, celIsIP, checkCel, evaluateCel, CelCheckError, CelEvalError, type CelType } from '../../infra/local/kube/cel/celEvaluator.js';
-import { parseCel, CelSyntaxError, CelUnsupportedError, type CelValue } from '../../infra/local/kube/cel/celParser.js';
+import {
+  celIsCIDR,
+  celIsIP,
+  checkCel,
+  evaluateCel,
+  CelCheckError,
+  CelEvalError,
+  type CelType,
+} from '../../infra/local/kube/cel/celEvaluator.js';
+import {
+  parseCel,
+  CelSyntaxError,
+  CelUnsupportedError,
+  type CelValue,
+} from '../../infra/local/kube/cel/celParser.js';
 
 const self: CelValue = {
   name: 'gw',
@@ -66,7 +79,7 @@ describe('CEL subset: evaluation', () => {
     ['false && self.missing == 1', false],
   ];
   for (const [rule, want] of cases) {
-    it(`${rule} → ${String(want)}`, () => {
+    it(`${rule} → ${JSON.stringify(want, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`, () => {
       assert.deepEqual(run(rule), want);
     });
   }
@@ -82,7 +95,10 @@ describe('CEL subset: evaluation', () => {
   ];
   for (const [rule, message] of errors) {
     it(`${rule} fails at run time`, () => {
-      assert.throws(() => run(rule), (e) => e instanceof CelEvalError && message.test(e.message));
+      assert.throws(
+        () => run(rule),
+        (e) => e instanceof CelEvalError && message.test(e.message),
+      );
     });
   }
 
@@ -98,11 +114,18 @@ describe('CEL subset: parse and check', () => {
     fields: new Map<string, CelType>([
       ['gatewayNodepoolName', { kind: 'string' }],
       ['excludeCidrs', { kind: 'list', items: { kind: 'string' } }],
-      ['profile', { kind: 'object', fields: new Map([['vmssName', { kind: 'string' } as CelType]]) }],
+      ['profile', { kind: 'object', fields: new Map([['vmssName', { kind: 'string' }]]) }],
       ['labels', { kind: 'map', values: { kind: 'string' } }],
     ]),
   };
-  const check = (rule: string): void => checkCel(parseCel(rule), new Map([['self', schema], ['oldSelf', schema]]));
+  const check = (rule: string): void =>
+    checkCel(
+      parseCel(rule),
+      new Map([
+        ['self', schema],
+        ['oldSelf', schema],
+      ]),
+    );
 
   it('accepts rules over declared fields, map keys and iteration variables', () => {
     check('has(self.gatewayNodepoolName) && self.profile.vmssName != ""');
@@ -116,7 +139,11 @@ describe('CEL subset: parse and check', () => {
     ['self.profile.vmss == ""', CelCheckError, /undefined field 'vmss'/],
     ['other == 1', CelCheckError, /undeclared reference to 'other'/],
     ['self.gatewayNodepoolName.foo', CelCheckError, /does not support field selection/],
-    ['self.gatewayNodepoolName.format("x")', CelUnsupportedError, /function <x>\.format\(\) is not supported/],
+    [
+      'self.gatewayNodepoolName.format("x")',
+      CelUnsupportedError,
+      /function <x>\.format\(\) is not supported/,
+    ],
     ['quantity("1Gi")', CelUnsupportedError, /function quantity\(\) is not supported/],
     ['self.profile.?vmssName', CelUnsupportedError, /optional/],
     ['b"bytes" == b"bytes"', CelUnsupportedError, /bytes literals/],
@@ -130,14 +157,20 @@ describe('CEL subset: parse and check', () => {
   ];
   for (const [rule, type, message] of rejected) {
     it(`rejects ${rule}`, () => {
-      assert.throws(() => check(rule), (e) => e instanceof type && message.test((e as Error).message));
+      assert.throws(
+        () => check(rule),
+        (e) => e instanceof type && message.test(e.message),
+      );
     });
   }
 
   it('isIP and isCIDR follow the Kubernetes IP library', () => {
-    for (const ok of ['10.0.0.1', '::1', '2001:db8::1', '::ffff:10.0.0.1']) assert.equal(celIsIP(ok), true, ok);
-    for (const bad of ['010.0.0.1', '10.0.0', '1.2.3.4.5', 'fe80::1%eth0', 'gw']) assert.equal(celIsIP(bad), false, bad);
+    for (const ok of ['10.0.0.1', '::1', '2001:db8::1', '::ffff:10.0.0.1'])
+      assert.equal(celIsIP(ok), true, ok);
+    for (const bad of ['010.0.0.1', '10.0.0', '1.2.3.4.5', 'fe80::1%eth0', 'gw'])
+      assert.equal(celIsIP(bad), false, bad);
     for (const ok of ['10.0.0.0/8', '0.0.0.0/0', '2001:db8::/32']) assert.equal(celIsCIDR(ok), true, ok);
-    for (const bad of ['10.0.0.0/33', '10.0.0.0', '::/129', '10.0.0.0/08']) assert.equal(celIsCIDR(bad), false, bad);
+    for (const bad of ['10.0.0.0/33', '10.0.0.0', '::/129', '10.0.0.0/08'])
+      assert.equal(celIsCIDR(bad), false, bad);
   });
 });

@@ -13,7 +13,13 @@ export const sgcCrd = {
   spec: {
     group: GROUP,
     scope: 'Namespaced',
-    names: { plural: 'staticgatewayconfigurations', singular: 'staticgatewayconfiguration', kind: 'StaticGatewayConfiguration', listKind: 'StaticGatewayConfigurationList', shortNames: ['sgc'] },
+    names: {
+      plural: 'staticgatewayconfigurations',
+      singular: 'staticgatewayconfiguration',
+      kind: 'StaticGatewayConfiguration',
+      listKind: 'StaticGatewayConfigurationList',
+      shortNames: ['sgc'],
+    },
     versions: [
       {
         name: VERSION,
@@ -38,7 +44,8 @@ export const sgcCrd = {
                 'x-kubernetes-validations': [
                   {
                     rule: '[has(self.gatewayNodepoolName), has(self.gatewayVmssProfile), has(self.gatewayProfile)].exists_one(x, x)',
-                    message: 'exactly one of gatewayNodepoolName, gatewayVmssProfile, gatewayProfile must be set',
+                    message:
+                      'exactly one of gatewayNodepoolName, gatewayVmssProfile, gatewayProfile must be set',
                   },
                   {
                     rule: '!has(self.publicIpPrefixId) || self.provisionPublicIps',
@@ -57,13 +64,19 @@ export const sgcCrd = {
                     },
                   },
                   gatewayProfile: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-                  defaultRoute: { type: 'string', enum: ['azureNetworking', 'staticEgressGateway'], default: 'staticEgressGateway' },
+                  defaultRoute: {
+                    type: 'string',
+                    enum: ['azureNetworking', 'staticEgressGateway'],
+                    default: 'staticEgressGateway',
+                  },
                   provisionPublicIps: { type: 'boolean', default: true },
                   publicIpPrefixId: { type: 'string' },
                   excludeCidrs: {
                     type: 'array',
                     items: { type: 'string' },
-                    'x-kubernetes-validations': [{ rule: 'self.all(c, isCIDR(c))', message: 'every excludeCidrs entry must be a CIDR' }],
+                    'x-kubernetes-validations': [
+                      { rule: 'self.all(c, isCIDR(c))', message: 'every excludeCidrs entry must be a CIDR' },
+                    ],
                   },
                 },
               },
@@ -73,7 +86,11 @@ export const sgcCrd = {
                   egressIpPrefix: { type: 'string' },
                   gatewayServerProfile: {
                     type: 'object',
-                    properties: { ip: { type: 'string' }, port: { type: 'integer', format: 'int32' }, publicKey: { type: 'string' } },
+                    properties: {
+                      ip: { type: 'string' },
+                      port: { type: 'integer', format: 'int32' },
+                      publicKey: { type: 'string' },
+                    },
                   },
                 },
               },
@@ -92,7 +109,12 @@ export const podEndpointCrd = {
   spec: {
     group: GROUP,
     scope: 'Namespaced',
-    names: { plural: 'podendpoints', singular: 'podendpoint', kind: 'PodEndpoint', listKind: 'PodEndpointList' },
+    names: {
+      plural: 'podendpoints',
+      singular: 'podendpoint',
+      kind: 'PodEndpoint',
+      listKind: 'PodEndpointList',
+    },
     versions: [
       {
         name: VERSION,
@@ -121,8 +143,17 @@ export const podEndpointCrd = {
 };
 
 /** A StaticGatewayConfiguration body. */
-export function sgc(name: string, spec: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { apiVersion: `${GROUP}/${VERSION}`, kind: 'StaticGatewayConfiguration', metadata: { name, ...extra }, spec };
+export function sgc(
+  name: string,
+  spec: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'StaticGatewayConfiguration',
+    metadata: { name, ...extra },
+    spec,
+  };
 }
 
 export const SGC = { group: GROUP, version: VERSION, plural: 'staticgatewayconfigurations' } as const;

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes JSON bodies are untyped here on purpose */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
@@ -34,12 +35,24 @@ describe('client-node informers and watches against the stand-in', () => {
     kube.clearRequests();
   });
 
-  function startInformer(): { informer: k8s.Informer<k8s.KubernetesObject> & k8s.ObjectCache<k8s.KubernetesObject>; seen: Seen[]; errors: unknown[] } {
+  function startInformer(): {
+    informer: k8s.Informer<k8s.KubernetesObject> & k8s.ObjectCache<k8s.KubernetesObject>;
+    seen: Seen[];
+    errors: unknown[];
+  } {
     const path = `/apis/${GROUP}/${VERSION}/namespaces/${ns}/staticgatewayconfigurations`;
-    const informer = k8s.makeInformer(kc, path, () => co.listNamespacedCustomObject({ ...SGC, namespace: ns }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>);
+    const informer = k8s.makeInformer(
+      kc,
+      path,
+      () =>
+        co.listNamespacedCustomObject({ ...SGC, namespace: ns }) as Promise<
+          k8s.KubernetesListObject<k8s.KubernetesObject>
+        >,
+    );
     const seen: Seen[] = [];
     const errors: unknown[] = [];
-    const record = (type: Seen['type']) => (o: k8s.KubernetesObject) => seen.push({ type, name: o.metadata!.name!, rv: o.metadata!.resourceVersion! });
+    const record = (type: Seen['type']) => (o: k8s.KubernetesObject) =>
+      seen.push({ type, name: o.metadata!.name!, rv: o.metadata!.resourceVersion! });
     informer.on('add', record('add'));
     informer.on('update', record('update'));
     informer.on('delete', record('delete'));
@@ -47,7 +60,11 @@ describe('client-node informers and watches against the stand-in', () => {
     return { informer, seen, errors };
   }
 
-  const names = (seen: readonly Seen[], type: Seen['type']): string[] => seen.filter((s) => s.type === type).map((s) => s.name).sort();
+  const names = (seen: readonly Seen[], type: Seen['type']): string[] =>
+    seen
+      .filter((s) => s.type === type)
+      .map((s) => s.name)
+      .sort();
   const watchesOpen = (): Promise<void> => until(() => kube.openWatches() > 0, 'the informer watch');
 
   it('sees adds, updates and deletes', async () => {
@@ -55,12 +72,25 @@ describe('client-node informers and watches against the stand-in', () => {
     const { informer, seen, errors } = startInformer();
     await informer.start();
     await watchesOpen();
-    await co.createNamespacedCustomObject({ ...SGC, namespace: ns, body: sgc('live', { gatewayNodepoolName: 'a' }) });
-    await co.patchNamespacedCustomObject({ ...SGC, namespace: ns, name: 'pre', body: { spec: { gatewayNodepoolName: 'b' } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await co.createNamespacedCustomObject({
+      ...SGC,
+      namespace: ns,
+      body: sgc('live', { gatewayNodepoolName: 'a' }),
+    });
+    await co.patchNamespacedCustomObject(
+      { ...SGC, namespace: ns, name: 'pre', body: { spec: { gatewayNodepoolName: 'b' } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
     await co.deleteNamespacedCustomObject({ ...SGC, namespace: ns, name: 'live' });
     await until(() => seen.some((s) => s.type === 'delete'), 'the delete event');
-    assert.deepEqual(seen.map((s) => `${s.type}:${s.name}`), ['add:pre', 'add:live', 'update:pre', 'delete:live']);
-    assert.deepEqual(informer.list().map((o) => o.metadata?.name), ['pre']);
+    assert.deepEqual(
+      seen.map((s) => `${s.type}:${s.name}`),
+      ['add:pre', 'add:live', 'update:pre', 'delete:live'],
+    );
+    assert.deepEqual(
+      informer.list().map((o) => o.metadata?.name),
+      ['pre'],
+    );
     assert.deepEqual(errors, []);
     await informer.stop();
   });
@@ -69,13 +99,23 @@ describe('client-node informers and watches against the stand-in', () => {
     const { informer, seen, errors } = startInformer();
     await informer.start();
     await watchesOpen();
-    await co.createNamespacedCustomObject({ ...SGC, namespace: ns, body: sgc('one', { gatewayNodepoolName: 'a' }) });
+    await co.createNamespacedCustomObject({
+      ...SGC,
+      namespace: ns,
+      body: sgc('one', { gatewayNodepoolName: 'a' }),
+    });
     await until(() => seen.length === 1, 'the first add');
     const lastRv = seen[0]!.rv;
     assert.equal(kube.dropWatches('end'), 1);
     kube.create(sgc('two', { gatewayNodepoolName: 'a' }, { namespace: ns }));
     await until(() => seen.length === 2, 'the add made while the watch was down');
-    const verbs = kube.requests().filter((r) => r.resource === 'staticgatewayconfigurations').map((r) => `${r.verb}${r.verb === 'watch' ? `@${new URLSearchParams(r.query).get('resourceVersion')}` : ''}`);
+    const verbs = kube
+      .requests()
+      .filter((r) => r.resource === 'staticgatewayconfigurations')
+      .map(
+        (r) =>
+          `${r.verb}${r.verb === 'watch' ? `@${new URLSearchParams(r.query).get('resourceVersion')}` : ''}`,
+      );
     assert.equal(verbs.filter((v) => v === 'list').length, 1, 'no relist');
     assert.ok(verbs.includes(`watch@${lastRv}`), `rewatched from ${lastRv}: ${verbs.join(' ')}`);
     assert.deepEqual(errors, []);
@@ -94,13 +134,29 @@ describe('client-node informers and watches against the stand-in', () => {
     kube.dropWatches('end');
     kube.create(sgc('arrives', { gatewayNodepoolName: 'a' }, { namespace: ns }));
     kube.put(sgc('changes', { gatewayNodepoolName: 'z' }, { namespace: ns }));
-    kube.remove({ apiVersion: `${GROUP}/${VERSION}`, kind: 'StaticGatewayConfiguration', namespace: ns, name: 'goes' });
+    kube.remove({
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'StaticGatewayConfiguration',
+      namespace: ns,
+      name: 'goes',
+    });
     kube.compact();
     await until(() => seen.some((s) => s.type === 'delete'), 'the synthesised delete');
-    await until(() => names(seen, 'add').includes('arrives') && names(seen, 'update').includes('changes'), 'the relist');
+    await until(
+      () => names(seen, 'add').includes('arrives') && names(seen, 'update').includes('changes'),
+      'the relist',
+    );
     assert.deepEqual(names(seen, 'delete'), ['goes']);
-    assert.deepEqual(informer.list().map((o) => o.metadata?.name).sort(), ['arrives', 'changes', 'stays']);
-    const gone = kube.requests().filter((r) => r.verb === 'list' && r.resource === 'staticgatewayconfigurations');
+    assert.deepEqual(
+      informer
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ['arrives', 'changes', 'stays'],
+    );
+    const gone = kube
+      .requests()
+      .filter((r) => r.verb === 'list' && r.resource === 'staticgatewayconfigurations');
     assert.equal(gone.length, 2, 'listed once at start and once after the 410');
     assert.deepEqual(errors, []);
     await informer.stop();
@@ -133,43 +189,85 @@ describe('raw watch protocol', () => {
     await kube.stop();
   });
 
-  function watch(path: string, params: Record<string, string | number | boolean>): { events: { type: string; object: any }[]; done: Promise<unknown> } {
+  function watch(
+    path: string,
+    params: Record<string, string | number | boolean>,
+  ): { events: { type: string; object: any }[]; done: Promise<unknown> } {
     const events: { type: string; object: any }[] = [];
     let resolveDone!: (e: unknown) => void;
     const done = new Promise((r) => (resolveDone = r));
-    void new k8s.Watch(kc).watch(path, params, (type, object) => events.push({ type, object }), (err) => resolveDone(err));
+    void new k8s.Watch(kc).watch(
+      path,
+      params,
+      (type, object) => events.push({ type, object }),
+      (err) => resolveDone(err),
+    );
     return { events, done };
   }
 
   it('sends an ERROR event with a 410 Expired Status for a compacted resourceVersion', async () => {
-    const cm = kube.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'old', namespace: 'default' } });
+    const cm = kube.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'old', namespace: 'default' },
+    });
     kube.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'newer', namespace: 'default' } });
     kube.compact();
-    const w = watch('/api/v1/namespaces/default/configmaps', { resourceVersion: (cm as any).metadata.resourceVersion });
+    const w = watch('/api/v1/namespaces/default/configmaps', {
+      resourceVersion: (cm as any).metadata.resourceVersion,
+    });
     await w.done;
     assert.equal(w.events.length, 1);
     assert.equal(w.events[0]!.type, 'ERROR');
-    assert.deepEqual({ code: w.events[0]!.object.code, reason: w.events[0]!.object.reason, kind: w.events[0]!.object.kind }, { code: 410, reason: 'Expired', kind: 'Status' });
+    assert.deepEqual(
+      { code: w.events[0]!.object.code, reason: w.events[0]!.object.reason, kind: w.events[0]!.object.kind },
+      { code: 410, reason: 'Expired', kind: 'Status' },
+    );
   });
 
   it('replays changes after a resourceVersion and filters by label selector, with transitions', async () => {
     const start = kube.resourceVersion();
-    kube.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default', labels: { team: 'x' } } });
-    kube.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'default', labels: { team: 'y' } } });
-    const w = watch('/api/v1/namespaces/default/configmaps', { resourceVersion: start, labelSelector: 'team=x' });
+    kube.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a', namespace: 'default', labels: { team: 'x' } },
+    });
+    kube.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'b', namespace: 'default', labels: { team: 'y' } },
+    });
+    const w = watch('/api/v1/namespaces/default/configmaps', {
+      resourceVersion: start,
+      labelSelector: 'team=x',
+    });
     await until(() => w.events.length === 1, 'the replayed add');
     assert.equal(w.events[0]!.object.metadata.name, 'a');
     assert.equal(w.events[0]!.object.kind, 'ConfigMap');
-    kube.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default', labels: { team: 'y' } } });
-    kube.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'default', labels: { team: 'x' } } });
+    kube.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a', namespace: 'default', labels: { team: 'y' } },
+    });
+    kube.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'b', namespace: 'default', labels: { team: 'x' } },
+    });
     await until(() => w.events.length === 3, 'the selector transitions');
-    assert.deepEqual(w.events.slice(1).map((e) => `${e.type}:${e.object.metadata.name}`), ['DELETED:a', 'ADDED:b']);
+    assert.deepEqual(
+      w.events.slice(1).map((e) => `${e.type}:${e.object.metadata.name}`),
+      ['DELETED:a', 'ADDED:b'],
+    );
     kube.dropWatches();
     await w.done;
   });
 
   it('sends BOOKMARK events when allowed, carrying the latest resourceVersion', async () => {
-    const w = watch('/api/v1/namespaces/default/configmaps', { resourceVersion: kube.resourceVersion(), allowWatchBookmarks: true });
+    const w = watch('/api/v1/namespaces/default/configmaps', {
+      resourceVersion: kube.resourceVersion(),
+      allowWatchBookmarks: true,
+    });
     await until(() => kube.openWatches() === 1, 'the watch');
     kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'elsewhere', namespace: 'default' } });
     kube.sendBookmarks();
@@ -184,11 +282,19 @@ describe('raw watch protocol', () => {
     const w = watch('/api/v1/namespaces', { timeoutSeconds: 1 });
     const err = await w.done;
     assert.equal(err, null, 'a clean end, not an error');
-    assert.deepEqual(w.events.map((e) => `${e.type}:${e.object.metadata.name}`), ['ADDED:default', 'ADDED:kube-node-lease', 'ADDED:kube-public', 'ADDED:kube-system']);
+    assert.deepEqual(
+      w.events.map((e) => `${e.type}:${e.object.metadata.name}`),
+      ['ADDED:default', 'ADDED:kube-node-lease', 'ADDED:kube-public', 'ADDED:kube-system'],
+    );
   });
 
   it('serves injected faults as Status objects and logs requests', async () => {
-    const remove = kube.injectFault({ match: { verb: 'list', resource: 'pods' }, status: 429, retryAfterSeconds: 1, times: 1 });
+    const remove = kube.injectFault({
+      match: { verb: 'list', resource: 'pods' },
+      status: 429,
+      retryAfterSeconds: 1,
+      times: 1,
+    });
     const first = await raw(kube, 'GET', '/api/v1/namespaces/default/pods');
     assert.equal(first.status, 429);
     assert.equal(first.headers['retry-after'], '1');
@@ -196,6 +302,12 @@ describe('raw watch protocol', () => {
     assert.equal((await raw(kube, 'GET', '/api/v1/namespaces/default/pods')).status, 200);
     remove();
     const log = kube.requests().filter((r) => r.resource === 'pods');
-    assert.deepEqual(log.map((r) => [r.verb, r.status]), [['list', 429], ['list', 200]]);
+    assert.deepEqual(
+      log.map((r) => [r.verb, r.status]),
+      [
+        ['list', 429],
+        ['list', 200],
+      ],
+    );
   });
 });

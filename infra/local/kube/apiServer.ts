@@ -9,8 +9,22 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import yaml from 'js-yaml';
-import { CRD_CLEANUP_FINALIZER, establishedStatus, resourceTypeFromCrd, TypeRegistry } from './crdRegistry.js';
-import { cloneJson, isJsonObject, jsonEqual, metadataOf, stringAt, stringMapAt, type Json, type JsonObject } from './json.js';
+import {
+  CRD_CLEANUP_FINALIZER,
+  establishedStatus,
+  resourceTypeFromCrd,
+  TypeRegistry,
+} from './crdRegistry.js';
+import {
+  cloneJson,
+  isJsonObject,
+  jsonEqual,
+  metadataOf,
+  stringAt,
+  stringMapAt,
+  type Json,
+  type JsonObject,
+} from './json.js';
 import {
   alreadyExists,
   badRequest,
@@ -25,7 +39,12 @@ import {
   type FieldError,
 } from './kubeStatus.js';
 import { ObjectStore, type Change } from './objectStore.js';
-import { applyJsonPatch, decodeJsonPatch, JsonPatchApplyError, JsonPatchDecodeError } from './patch/jsonPatch.js';
+import {
+  applyJsonPatch,
+  decodeJsonPatch,
+  JsonPatchApplyError,
+  JsonPatchDecodeError,
+} from './patch/jsonPatch.js';
 import { applyMergePatch } from './patch/mergePatch.js';
 import { serverSideApply } from './patch/serverSideApply.js';
 import { applyStrategicMergePatch, StrategicPatchError } from './patch/strategicMergePatch.js';
@@ -64,7 +83,8 @@ export interface ApiServerOptions {
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const QUALIFIED_NAME =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 /** Kinds whose DELETE answers with the deleted object rather than a Status (ReturnDeletedObject). */
@@ -128,12 +148,21 @@ export class ApiServer {
 
   constructor(options: ApiServerOptions = {}) {
     this.now = options.now ?? (() => new Date());
-    this.store = new ObjectStore(options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit });
-    this.watches = new WatchHub(this.store, options.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: options.bookmarkIntervalMs });
+    this.store = new ObjectStore(
+      options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit },
+    );
+    this.watches = new WatchHub(
+      this.store,
+      options.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: options.bookmarkIntervalMs },
+    );
     this.store.subscribe((c) => this.onChange(c));
     const ns = this.registry.find('', 'v1', 'namespaces')!;
     for (const name of options.namespaces ?? ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
-      this.create({ type: ns, version: 'v1', namespace: undefined, name: undefined, subresource: undefined }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, new URLSearchParams());
+      this.create(
+        { type: ns, version: 'v1', namespace: undefined, name: undefined, subresource: undefined },
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+        new URLSearchParams(),
+      );
   }
 
   /** Stops timers and ends open watches. */
@@ -191,7 +220,9 @@ export class ApiServer {
         token = JSON.parse(Buffer.from(cont, 'base64url').toString('utf8')) as { rv: number; start: string };
         if (typeof token.rv !== 'number' || typeof token.start !== 'string') throw new Error('bad token');
       } catch {
-        throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+        throw badRequest(
+          'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+        );
       }
       listRv = token.rv;
       after = token.start;
@@ -204,13 +235,20 @@ export class ApiServer {
         );
     } else if (query.get('resourceVersionMatch') === 'Exact') {
       const rv = Number(query.get('resourceVersion') ?? '');
-      if (!Number.isInteger(rv) || rv <= 0) throw badRequest('resourceVersionMatch=Exact needs a resourceVersion');
+      if (!Number.isInteger(rv) || rv <= 0)
+        throw badRequest('resourceVersionMatch=Exact needs a resourceVersion');
       source = this.store.snapshot(key, rv, t.namespace);
-      if (source === 'expired') throw new KubeApiError(410, 'Expired', `too old resource version: ${rv} (${this.store.oldestWatchableRv()})`);
+      if (source === 'expired')
+        throw new KubeApiError(
+          410,
+          'Expired',
+          `too old resource version: ${rv} (${this.store.oldestWatchableRv()})`,
+        );
       listRv = rv;
     } else source = this.store.list(key, t.namespace);
 
-    const keyOf = (o: JsonObject): string => `${stringAt(metadataOf(o), 'namespace') ?? ''}/${stringAt(metadataOf(o), 'name') ?? ''}`;
+    const keyOf = (o: JsonObject): string =>
+      `${stringAt(metadataOf(o), 'namespace') ?? ''}/${stringAt(metadataOf(o), 'name') ?? ''}`;
     let items = source.filter((o) => (after === '' || keyOf(o) > after) && matches(o));
     const limit = Number(query.get('limit') ?? '0');
     let continueToken: string | undefined;
@@ -218,11 +256,25 @@ export class ApiServer {
     if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
       remaining = items.length - limit;
       items = items.slice(0, limit);
-      continueToken = Buffer.from(JSON.stringify({ rv: listRv, start: keyOf(items[items.length - 1]!) })).toString('base64url');
+      continueToken = Buffer.from(
+        JSON.stringify({ rv: listRv, start: keyOf(items[items.length - 1]!) }),
+      ).toString('base64url');
     }
     if (wantsTable(accept)) {
-      const opts = { now: this.now(), resourceVersion: String(listRv), ...(continueToken === undefined ? {} : { continueToken }), includeObject: query.get('includeObject') ?? 'Metadata' };
-      return { status: 200, body: renderTable(t.type, items.map((o) => this.present(t.type, t.version, o)), opts) };
+      const opts = {
+        now: this.now(),
+        resourceVersion: String(listRv),
+        ...(continueToken === undefined ? {} : { continueToken }),
+        includeObject: query.get('includeObject') ?? 'Metadata',
+      };
+      return {
+        status: 200,
+        body: renderTable(
+          t.type,
+          items.map((o) => this.present(t.type, t.version, o)),
+          opts,
+        ),
+      };
     }
     const meta: JsonObject = { resourceVersion: String(listRv) };
     if (continueToken !== undefined) meta['continue'] = continueToken;
@@ -249,14 +301,18 @@ export class ApiServer {
 
   watch(t: Target, query: URLSearchParams, accept: string | undefined, res: ServerResponse): void {
     const q = new URLSearchParams(query);
-    if (t.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${t.name}`].filter(Boolean).join(','));
+    if (t.name !== undefined)
+      q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${t.name}`].filter(Boolean).join(','));
     const matches = this.matcher({ ...t, name: undefined }, q);
     const rvParam = q.get('resourceVersion') ?? '';
     const sendInitialEvents = q.get('sendInitialEvents') === 'true';
     let sinceRv: number | undefined;
     if (rvParam !== '' && rvParam !== '0' && !sendInitialEvents) {
       sinceRv = Number(rvParam);
-      if (!Number.isInteger(sinceRv) || sinceRv < 0) throw badRequest(`resourceVersion: Invalid value: ${JSON.stringify(rvParam)}: must be a non-negative integer`);
+      if (!Number.isInteger(sinceRv) || sinceRv < 0)
+        throw badRequest(
+          `resourceVersion: Invalid value: ${JSON.stringify(rvParam)}: must be a non-negative integer`,
+        );
     }
     const timeout = Number(q.get('timeoutSeconds') ?? '');
     const table = wantsTable(accept);
@@ -264,7 +320,10 @@ export class ApiServer {
     const render = (o: JsonObject): JsonObject => {
       const p = this.present(t.type, t.version, o);
       if (!table) return p;
-      const tbl = renderTable(t.type, [p], { now: this.now(), includeObject: q.get('includeObject') ?? 'Metadata' });
+      const tbl = renderTable(t.type, [p], {
+        now: this.now(),
+        includeObject: q.get('includeObject') ?? 'Metadata',
+      });
       if (!first) tbl['columnDefinitions'] = [];
       first = false;
       return tbl;
@@ -277,7 +336,10 @@ export class ApiServer {
         bookmark: (rv, end) => ({
           kind: t.type.kind,
           apiVersion: apiVersionOf(t.type.group, t.version),
-          metadata: { resourceVersion: String(rv), ...(end ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}) },
+          metadata: {
+            resourceVersion: String(rv),
+            ...(end ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}),
+          },
         }),
         sinceRv,
         initialObjects: () => this.store.list(resourceKey(t.type), t.namespace).filter(matches),
@@ -308,17 +370,48 @@ export class ApiServer {
         ),
       );
     for (const [k, v] of Object.entries(stringMapAt(m, 'labels'))) {
-      if (!QUALIFIED_NAME.test(k)) errs.push(fieldError.invalid('metadata.labels', k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+      if (!QUALIFIED_NAME.test(k))
+        errs.push(
+          fieldError.invalid(
+            'metadata.labels',
+            k,
+            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+          ),
+        );
       if (!LABEL_VALUE.test(v) || v.length > 63)
-        errs.push(fieldError.invalid(`metadata.labels`, v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+        errs.push(
+          fieldError.invalid(
+            `metadata.labels`,
+            v,
+            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+          ),
+        );
     }
     for (const k of Object.keys(stringMapAt(m, 'annotations')))
-      if (!QUALIFIED_NAME.test(k)) errs.push(fieldError.invalid('metadata.annotations', k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+      if (!QUALIFIED_NAME.test(k))
+        errs.push(
+          fieldError.invalid(
+            'metadata.annotations',
+            k,
+            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+          ),
+        );
     const labels = m['labels'];
-    if (labels !== undefined && labels !== null && (!isJsonObject(labels) || Object.values(labels).some((v) => typeof v !== 'string')))
+    if (
+      labels !== undefined &&
+      labels !== null &&
+      (!isJsonObject(labels) || Object.values(labels).some((v) => typeof v !== 'string'))
+    )
       errs.push(fieldError.invalid('metadata.labels', 'object', 'labels must be a map of strings'));
     for (const [i, f] of finalizersOf(m).entries())
-      if (!QUALIFIED_NAME.test(f)) errs.push(fieldError.invalid(`metadata.finalizers[${i}]`, f, 'name part must consist of alphanumeric characters'));
+      if (!QUALIFIED_NAME.test(f))
+        errs.push(
+          fieldError.invalid(
+            `metadata.finalizers[${i}]`,
+            f,
+            'name part must consist of alphanumeric characters',
+          ),
+        );
     return errs;
   }
 
@@ -336,15 +429,21 @@ export class ApiServer {
       const stringData = obj['stringData'];
       if (isJsonObject(stringData)) {
         const data = isJsonObject(obj['data']) ? obj['data'] : {};
-        for (const [k, v] of Object.entries(stringData)) if (typeof v === 'string') data[k] = Buffer.from(v, 'utf8').toString('base64');
+        for (const [k, v] of Object.entries(stringData))
+          if (typeof v === 'string') data[k] = Buffer.from(v, 'utf8').toString('base64');
         obj['data'] = data;
       }
       delete obj['stringData'];
       obj['type'] ??= 'Opaque';
       if (isJsonObject(obj['data']))
         for (const [k, v] of Object.entries(obj['data']))
-          if (typeof v !== 'string' || !/^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(v))
-            throw badRequest(`Secret in version "v1" cannot be handled as a Secret: illegal base64 data at data[${JSON.stringify(k)}]`);
+          if (
+            typeof v !== 'string' ||
+            !/^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(v)
+          )
+            throw badRequest(
+              `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at data[${JSON.stringify(k)}]`,
+            );
     }
     if (type.group === 'apiextensions.k8s.io' && type.plural === 'customresourcedefinitions') {
       const r = resourceTypeFromCrd(obj);
@@ -352,7 +451,9 @@ export class ApiServer {
       if (r.type !== undefined) {
         const clash = this.registry.byKey(resourceKey(r.type));
         if (clash !== undefined && clash.custom?.crdName !== name)
-          errors.push(fieldError.invalid('spec.names.plural', r.type.plural, 'is already served by another API'));
+          errors.push(
+            fieldError.invalid('spec.names.plural', r.type.plural, 'is already served by another API'),
+          );
       }
     }
     const custom = type.custom?.versions.find((v) => v.name === t.version);
@@ -373,11 +474,15 @@ export class ApiServer {
     const apiVersion = obj['apiVersion'];
     const kind = obj['kind'];
     if (t.type.custom !== undefined) {
-      if (typeof kind !== 'string' || kind === '') throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(obj)}'`);
-      if (typeof apiVersion !== 'string' || apiVersion === '') throw badRequest(`Object 'apiVersion' is missing in '${JSON.stringify(obj)}'`);
+      if (typeof kind !== 'string' || kind === '')
+        throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(obj)}'`);
+      if (typeof apiVersion !== 'string' || apiVersion === '')
+        throw badRequest(`Object 'apiVersion' is missing in '${JSON.stringify(obj)}'`);
     }
     if (typeof apiVersion === 'string' && apiVersion !== apiVersionOf(t.type.group, t.version))
-      throw badRequest(`the API version in the data (${apiVersion}) does not match the expected API version (${apiVersionOf(t.type.group, t.version)})`);
+      throw badRequest(
+        `the API version in the data (${apiVersion}) does not match the expected API version (${apiVersionOf(t.type.group, t.version)})`,
+      );
     if (typeof kind === 'string' && kind !== t.type.kind)
       throw badRequest(`the kind in the data (${kind}) does not match the expected kind (${t.type.kind})`);
     obj['apiVersion'] = apiVersionOf(t.type.group, t.version);
@@ -386,7 +491,9 @@ export class ApiServer {
     const ns = stringAt(m, 'namespace');
     if (t.type.namespaced) {
       if (ns !== undefined && ns !== '' && ns !== t.namespace)
-        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        throw badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       m['namespace'] = t.namespace ?? '';
     } else delete m['namespace'];
     const name = stringAt(m, 'name');
@@ -400,7 +507,11 @@ export class ApiServer {
     const ns = this.store.get('/namespaces', '', t.namespace ?? '');
     if (ns === undefined) throw notFound({ group: '', resource: 'namespaces' }, t.namespace ?? '');
     if (stringAt(metadataOf(ns), 'deletionTimestamp') !== undefined)
-      throw forbidden(gr(t.type), stringAt({ n: t.name ?? '' }, 'n') ?? '', `unable to create new content in namespace ${t.namespace ?? ''} because it is being terminated`);
+      throw forbidden(
+        gr(t.type),
+        stringAt({ n: t.name ?? '' }, 'n') ?? '',
+        `unable to create new content in namespace ${t.namespace ?? ''} because it is being terminated`,
+      );
   }
 
   private generateName(t: Target, prefix: string): string {
@@ -426,9 +537,14 @@ export class ApiServer {
       m['name'] = this.generateName(t, stringAt(m, 'generateName')!);
     this.checkNamespace({ ...t, name: stringAt(m, 'name') ?? '' });
     if ((stringAt(m, 'resourceVersion') ?? '') !== '')
-      throw new KubeApiError(500, 'InternalError', 'Internal error occurred: resourceVersion should not be set on objects to be created', {
-        causes: [{ message: 'resourceVersion should not be set on objects to be created' }],
-      });
+      throw new KubeApiError(
+        500,
+        'InternalError',
+        'Internal error occurred: resourceVersion should not be set on objects to be created',
+        {
+          causes: [{ message: 'resourceVersion should not be set on objects to be created' }],
+        },
+      );
     m['uid'] = randomUUID();
     m['creationTimestamp'] = timestamp(this.now());
     delete m['deletionTimestamp'];
@@ -445,12 +561,15 @@ export class ApiServer {
     if (isCore(t.type, 'namespaces')) obj['spec'] = { finalizers: ['kubernetes'] };
     if (t.type.plural === 'customresourcedefinitions') {
       obj['status'] = establishedStatus(obj, timestamp(this.now()));
-      if (!finalizersOf(m).includes(CRD_CLEANUP_FINALIZER)) m['finalizers'] = [...finalizersOf(m), CRD_CLEANUP_FINALIZER];
+      if (!finalizersOf(m).includes(CRD_CLEANUP_FINALIZER))
+        m['finalizers'] = [...finalizersOf(m), CRD_CLEANUP_FINALIZER];
     }
     const warnings = this.admit(t, obj, undefined, query);
     const name = stringAt(m, 'name') ?? '';
-    if (this.store.get(resourceKey(t.type), t.namespace ?? '', name) !== undefined) throw alreadyExists(gr(t.type), name);
-    if (query.get('dryRun') === 'All') return { status: 201, body: this.present(t.type, t.version, obj), warnings };
+    if (this.store.get(resourceKey(t.type), t.namespace ?? '', name) !== undefined)
+      throw alreadyExists(gr(t.type), name);
+    if (query.get('dryRun') === 'All')
+      return { status: 201, body: this.present(t.type, t.version, obj), warnings };
     this.store.commit('ADDED', resourceKey(t.type), obj);
     return { status: 201, body: this.present(t.type, t.version, obj), warnings };
   }
@@ -463,8 +582,11 @@ export class ApiServer {
     this.checkBodyIdentity(t, incoming);
     const rv = stringAt(metadataOf(incoming), 'resourceVersion') ?? '';
     if (rv === '' && t.type.custom !== undefined)
-      throw invalid({ group: t.type.group, kind: t.type.kind }, t.name ?? '', [fieldError.invalid('metadata.resourceVersion', '0x0', 'must be specified for an update')]);
-    if (rv !== '' && rv !== stringAt(metadataOf(existing), 'resourceVersion')) throw conflict(gr(t.type), t.name ?? '', STALE_OBJECT);
+      throw invalid({ group: t.type.group, kind: t.type.kind }, t.name ?? '', [
+        fieldError.invalid('metadata.resourceVersion', '0x0', 'must be specified for an update'),
+      ]);
+    if (rv !== '' && rv !== stringAt(metadataOf(existing), 'resourceVersion'))
+      throw conflict(gr(t.type), t.name ?? '', STALE_OBJECT);
     return this.commitUpdate(t, existing, incoming, query);
   }
 
@@ -486,32 +608,47 @@ export class ApiServer {
       }
     }
     const m = metadataOf(obj);
-    for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation']) {
+    for (const k of [
+      'uid',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'generation',
+    ]) {
       if (oldMeta[k] !== undefined) m[k] = cloneJson(oldMeta[k]);
       else delete m[k];
     }
     delete m['managedFields'];
     if (type.custom !== undefined) m['namespace'] = oldMeta['namespace'] ?? null;
     if (!type.namespaced) delete m['namespace'];
-    if (isCore(type, 'namespaces')) obj['spec'] = cloneJson(existing['spec'] ?? { finalizers: ['kubernetes'] });
-    if (type.plural === 'customresourcedefinitions') obj['status'] = establishedStatus(obj, timestamp(this.now()));
+    if (isCore(type, 'namespaces'))
+      obj['spec'] = cloneJson(existing['spec'] ?? { finalizers: ['kubernetes'] });
+    if (type.plural === 'customresourcedefinitions')
+      obj['status'] = establishedStatus(obj, timestamp(this.now()));
 
     const deleting = stringAt(oldMeta, 'deletionTimestamp') !== undefined;
     if (deleting) {
       const added = finalizersOf(m).filter((f) => !finalizersOf(oldMeta).includes(f));
       if (added.length > 0)
         throw invalid({ group: type.group, kind: type.kind }, t.name ?? '', [
-          fieldError.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((a) => JSON.stringify(a)).join(', ')}}`),
+          fieldError.forbidden(
+            'metadata.finalizers',
+            `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((a) => JSON.stringify(a)).join(', ')}}`,
+          ),
         ]);
     }
     const warnings = this.admit(t, obj, existing, query);
-    if (type.hasGeneration && !jsonEqual(specContent(obj, type.statusSubresource), specContent(existing, type.statusSubresource)))
+    if (
+      type.hasGeneration &&
+      !jsonEqual(specContent(obj, type.statusSubresource), specContent(existing, type.statusSubresource))
+    )
       m['generation'] = (typeof oldMeta['generation'] === 'number' ? oldMeta['generation'] : 0) + 1;
 
     m['resourceVersion'] = oldMeta['resourceVersion'] ?? null;
     if (jsonEqual(stripForCompare(obj), stripForCompare(existing)))
       return { status: 200, body: this.present(type, t.version, existing), warnings };
-    if (query.get('dryRun') === 'All') return { status: 200, body: this.present(type, t.version, obj), warnings };
+    if (query.get('dryRun') === 'All')
+      return { status: 200, body: this.present(type, t.version, obj), warnings };
     const key = resourceKey(type);
     if (deleting && finalizersOf(m).length === 0 && !this.namespaceStillFinalizing(type, obj)) {
       this.store.commit('DELETED', key, obj);
@@ -531,9 +668,14 @@ export class ApiServer {
   /** PATCH with one of the four patch content types. */
   patch(t: Target, contentType: string, body: Buffer, query: URLSearchParams): Reply {
     const media = contentType.split(';')[0]!.trim().toLowerCase();
-    const accepted = t.type.custom !== undefined ? [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.apply] : [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.strategic, PATCH_TYPES.apply];
-    if (!accepted.includes(media) && media !== 'application/apply-patch+json') throw unsupportedMediaType(media, accepted);
-    if (media === PATCH_TYPES.apply || media === 'application/apply-patch+json') return this.apply(t, body, query);
+    const accepted =
+      t.type.custom !== undefined
+        ? [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.apply]
+        : [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.strategic, PATCH_TYPES.apply];
+    if (!accepted.includes(media) && media !== 'application/apply-patch+json')
+      throw unsupportedMediaType(media, accepted);
+    if (media === PATCH_TYPES.apply || media === 'application/apply-patch+json')
+      return this.apply(t, body, query);
 
     const existing = this.mustGet(t);
     const current = this.present(t.type, t.version, existing);
@@ -550,9 +692,14 @@ export class ApiServer {
         patched = applyJsonPatch(current, ops);
       } catch (e) {
         if (e instanceof JsonPatchApplyError)
-          throw new KubeApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
-            causes: [{ reason: 'FieldValueInvalid', message: e.message }],
-          });
+          throw new KubeApiError(
+            422,
+            'Invalid',
+            'the server rejected our request due to an error in our request',
+            {
+              causes: [{ reason: 'FieldValueInvalid', message: e.message }],
+            },
+          );
         throw e;
       }
     } else {
@@ -571,8 +718,10 @@ export class ApiServer {
     if (!isJsonObject(patched)) throw badRequest('the patched object is not a JSON object');
     this.checkBodyIdentity(t, patched);
     const rv = stringAt(metadataOf(patched), 'resourceVersion') ?? '';
-    if (rv !== '' && rv !== stringAt(metadataOf(existing), 'resourceVersion')) throw conflict(gr(t.type), t.name ?? '', STALE_OBJECT);
-    if (rv === '') metadataOf(patched)['resourceVersion'] = stringAt(metadataOf(existing), 'resourceVersion') ?? '';
+    if (rv !== '' && rv !== stringAt(metadataOf(existing), 'resourceVersion'))
+      throw conflict(gr(t.type), t.name ?? '', STALE_OBJECT);
+    if (rv === '')
+      metadataOf(patched)['resourceVersion'] = stringAt(metadataOf(existing), 'resourceVersion') ?? '';
     return this.commitUpdate(t, existing, patched, query);
   }
 
@@ -584,7 +733,10 @@ export class ApiServer {
   /** Server-side apply: create-or-merge with per-manager tracking (see patch/serverSideApply.ts). */
   private apply(t: Target, body: Buffer, query: URLSearchParams): Reply {
     const manager = query.get('fieldManager') ?? '';
-    if (manager === '') throw badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+    if (manager === '')
+      throw badRequest(
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      );
     const force = query.get('force') === 'true';
     const text = body.toString('utf8');
     let config: unknown;
@@ -598,16 +750,23 @@ export class ApiServer {
     if (!isJsonObject(config)) throw badRequest('the apply configuration must be an object');
     const applied = cloneJson(config);
     if (typeof applied['apiVersion'] !== 'string' || typeof applied['kind'] !== 'string')
-      throw badRequest(`invalid object type: ${String(applied['apiVersion'] ?? '')}, Kind=${String(applied['kind'] ?? '')}`);
+      throw badRequest(
+        `invalid object type: ${JSON.stringify(applied['apiVersion'] ?? '')}, Kind=${JSON.stringify(applied['kind'] ?? '')}`,
+      );
     this.checkBodyIdentity(t, applied);
     const sub = t.subresource ?? '';
     const existing = this.store.get(resourceKey(t.type), t.namespace ?? '', t.name ?? '');
     const uid = existing === undefined ? undefined : (stringAt(metadataOf(existing), 'uid') ?? '');
     const records = (uid === undefined ? undefined : this.applied.get(uid)) ?? new Map<string, JsonObject>();
     const mine = `${manager}|${sub}`;
-    const others = new Map([...records].filter(([k]) => k !== mine && k.endsWith(`|${sub}`)).map(([k, v]) => [k.split('|')[0]!, v] as const));
+    const others = new Map(
+      [...records]
+        .filter(([k]) => k !== mine && k.endsWith(`|${sub}`))
+        .map(([k, v]) => [k.split('|')[0]!, v] as const),
+    );
     const rv = stringAt(metadataOf(applied), 'resourceVersion') ?? '';
-    if (existing !== undefined && rv !== '' && rv !== stringAt(metadataOf(existing), 'resourceVersion')) throw conflict(gr(t.type), t.name ?? '', STALE_OBJECT);
+    if (existing !== undefined && rv !== '' && rv !== stringAt(metadataOf(existing), 'resourceVersion'))
+      throw conflict(gr(t.type), t.name ?? '', STALE_OBJECT);
     const outcome = serverSideApply({
       live: existing === undefined ? undefined : this.present(t.type, t.version, existing),
       applied,
@@ -622,9 +781,21 @@ export class ApiServer {
       const message =
         n === 1
           ? `Apply failed with 1 conflict: conflict with "${outcome.conflicts[0]!.manager}": ${outcome.conflicts[0]!.field}`
-          : `Apply failed with ${n} conflicts: ${byManager.map((mgr) => `conflicts with "${mgr}":\n${outcome.conflicts.filter((c) => c.manager === mgr).map((c) => `- ${c.field}`).join('\n')}`).join('\n')}`;
+          : `Apply failed with ${n} conflicts: ${byManager
+              .map(
+                (mgr) =>
+                  `conflicts with "${mgr}":\n${outcome.conflicts
+                    .filter((c) => c.manager === mgr)
+                    .map((c) => `- ${c.field}`)
+                    .join('\n')}`,
+              )
+              .join('\n')}`;
       throw new KubeApiError(409, 'Conflict', message, {
-        causes: outcome.conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })),
+        causes: outcome.conflicts.map((c) => ({
+          reason: 'FieldManagerConflict',
+          message: `conflict with "${c.manager}"`,
+          field: c.field,
+        })),
       });
     }
     let reply: Reply;
@@ -656,37 +827,70 @@ export class ApiServer {
     const meta = metadataOf(existing);
     const uidPre = stringAt(pre, 'uid');
     if (uidPre !== undefined && uidPre !== stringAt(meta, 'uid'))
-      throw conflict(gr(t.type), t.name ?? '', `Precondition failed: UID in precondition: ${uidPre}, UID in object meta: ${stringAt(meta, 'uid') ?? ''}`);
+      throw conflict(
+        gr(t.type),
+        t.name ?? '',
+        `Precondition failed: UID in precondition: ${uidPre}, UID in object meta: ${stringAt(meta, 'uid') ?? ''}`,
+      );
     const rvPre = stringAt(pre, 'resourceVersion');
     if (rvPre !== undefined && rvPre !== stringAt(meta, 'resourceVersion'))
-      throw conflict(gr(t.type), t.name ?? '', `Precondition failed: ResourceVersion in precondition: ${rvPre}, ResourceVersion in meta: ${stringAt(meta, 'resourceVersion') ?? ''}`);
+      throw conflict(
+        gr(t.type),
+        t.name ?? '',
+        `Precondition failed: ResourceVersion in precondition: ${rvPre}, ResourceVersion in meta: ${stringAt(meta, 'resourceVersion') ?? ''}`,
+      );
     let policy = stringAt(options, 'propagationPolicy') ?? query.get('propagationPolicy') ?? undefined;
-    const orphan = options['orphanDependents'] ?? (query.has('orphanDependents') ? query.get('orphanDependents') === 'true' : undefined);
+    const orphan =
+      options['orphanDependents'] ??
+      (query.has('orphanDependents') ? query.get('orphanDependents') === 'true' : undefined);
     if (policy === undefined && orphan === true) policy = 'Orphan';
     if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy))
-      throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
-    const dryRun = query.get('dryRun') === 'All' || (Array.isArray(options['dryRun']) && options['dryRun'].includes('All'));
+      throw badRequest(
+        `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
+      );
+    const dryRun =
+      query.get('dryRun') === 'All' ||
+      (Array.isArray(options['dryRun']) && options['dryRun'].includes('All'));
     return this.deleteObject(t.type, t.version, existing, policy, dryRun);
   }
 
   /** Deletes now, or marks for deletion when finalizers (or a namespace's spec.finalizers) remain. */
-  private deleteObject(type: ResourceType, version: string, existing: JsonObject, policy: string | undefined, dryRun = false): Reply {
+  private deleteObject(
+    type: ResourceType,
+    version: string,
+    existing: JsonObject,
+    policy: string | undefined,
+    dryRun = false,
+  ): Reply {
     const obj = cloneJson(existing);
     const m = metadataOf(obj);
     const finalizers = finalizersOf(m);
     if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-    if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+    if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
+      finalizers.push('foregroundDeletion');
     if (finalizers.length > 0) m['finalizers'] = finalizers;
     const key = resourceKey(type);
     if (finalizers.length > 0 || this.namespaceStillFinalizing(type, obj)) {
       if (m['deletionTimestamp'] === undefined) {
         m['deletionTimestamp'] = timestamp(this.now());
         m['deletionGracePeriodSeconds'] = 0;
-        if (type.hasGeneration && typeof m['generation'] === 'number' && m['generation'] > 0) m['generation'] = m['generation'] + 1;
-        if (isCore(type, 'namespaces')) obj['status'] = { ...(isJsonObject(obj['status']) ? obj['status'] : {}), phase: 'Terminating' };
+        if (type.hasGeneration && typeof m['generation'] === 'number' && m['generation'] > 0)
+          m['generation'] = m['generation'] + 1;
+        if (isCore(type, 'namespaces'))
+          obj['status'] = { ...(isJsonObject(obj['status']) ? obj['status'] : {}), phase: 'Terminating' };
       }
-      if (!dryRun && !jsonEqual(stripForCompare(obj), stripForCompare(existing))) this.store.commit('MODIFIED', key, obj);
-      return { status: 200, body: this.present(type, version, dryRun ? obj : (this.store.get(key, stringAt(m, 'namespace') ?? '', stringAt(m, 'name') ?? '') ?? obj)) };
+      if (!dryRun && !jsonEqual(stripForCompare(obj), stripForCompare(existing)))
+        this.store.commit('MODIFIED', key, obj);
+      return {
+        status: 200,
+        body: this.present(
+          type,
+          version,
+          dryRun
+            ? obj
+            : (this.store.get(key, stringAt(m, 'namespace') ?? '', stringAt(m, 'name') ?? '') ?? obj),
+        ),
+      };
     }
     if (!dryRun) {
       this.store.commit('DELETED', key, obj);
@@ -700,7 +904,12 @@ export class ApiServer {
         apiVersion: 'v1',
         metadata: {},
         status: 'Success',
-        details: { name: stringAt(m, 'name') ?? '', group: type.group, kind: type.plural, uid: stringAt(m, 'uid') ?? '' },
+        details: {
+          name: stringAt(m, 'name') ?? '',
+          group: type.group,
+          kind: type.plural,
+          uid: stringAt(m, 'uid') ?? '',
+        },
       },
     };
   }
@@ -710,10 +919,26 @@ export class ApiServer {
     const matches = this.matcher(t, query);
     const items: Json[] = [];
     for (const o of this.store.list(resourceKey(t.type), t.namespace).filter(matches)) {
-      const r = this.delete({ ...t, name: stringAt(metadataOf(o), 'name') ?? '', namespace: stringAt(metadataOf(o), 'namespace') }, options, query);
+      const r = this.delete(
+        {
+          ...t,
+          name: stringAt(metadataOf(o), 'name') ?? '',
+          namespace: stringAt(metadataOf(o), 'namespace'),
+        },
+        options,
+        query,
+      );
       items.push(r.body);
     }
-    return { status: 200, body: { kind: t.type.listKind, apiVersion: apiVersionOf(t.type.group, t.version), metadata: { resourceVersion: String(this.store.currentRv()) }, items } };
+    return {
+      status: 200,
+      body: {
+        kind: t.type.listKind,
+        apiVersion: apiVersionOf(t.type.group, t.version),
+        metadata: { resourceVersion: String(this.store.currentRv()) },
+        items,
+      },
+    };
   }
 
   // --------------------------------------------------------------------------- controllers
@@ -745,7 +970,13 @@ export class ApiServer {
     const m = metadataOf(obj);
     const existing = this.store.get(resource, stringAt(m, 'namespace') ?? '', stringAt(m, 'name') ?? '');
     if (existing === undefined) return;
-    const t: Target = { type, version: type.versions[0] ?? '', namespace: stringAt(m, 'namespace'), name: stringAt(m, 'name'), subresource: undefined };
+    const t: Target = {
+      type,
+      version: type.versions[0] ?? '',
+      namespace: stringAt(m, 'namespace'),
+      name: stringAt(m, 'name'),
+      subresource: undefined,
+    };
     this.commitUpdate(t, existing, obj, new URLSearchParams({ fieldValidation: 'Ignore' }));
   }
 
@@ -797,7 +1028,9 @@ export class ApiServer {
           for (const d of this.dependentsOf(uid)) {
             const copy = cloneJson(d.object);
             const dm = metadataOf(copy);
-            const refs = (dm['ownerReferences'] as Json[]).filter((r) => !(isJsonObject(r) && r['uid'] === uid));
+            const refs = (dm['ownerReferences'] as Json[]).filter(
+              (r) => !(isJsonObject(r) && r['uid'] === uid),
+            );
             if (refs.length > 0) dm['ownerReferences'] = refs;
             else delete dm['ownerReferences'];
             this.internalUpdate(d.resource, copy);
@@ -809,11 +1042,14 @@ export class ApiServer {
           const deps = this.dependentsOf(uid);
           for (const d of deps) this.gcDelete(d.resource, d.object, 'Foreground');
           const now = current();
-          if (deps.length === 0 && now !== undefined) this.removeFinalizer(resource, now, 'foregroundDeletion');
+          if (deps.length === 0 && now !== undefined)
+            this.removeFinalizer(resource, now, 'foregroundDeletion');
         }
         if (resource === '/namespaces') {
           const name = stringAt(m, 'name') ?? '';
-          const contents = [...this.store.entries()].filter(({ object: o }) => stringAt(metadataOf(o), 'namespace') === name);
+          const contents = [...this.store.entries()].filter(
+            ({ object: o }) => stringAt(metadataOf(o), 'namespace') === name,
+          );
           for (const c of contents) this.gcDelete(c.resource, c.object);
           const now = current();
           if (contents.length === 0 && now !== undefined) {
@@ -827,13 +1063,17 @@ export class ApiServer {
             }
           }
         }
-        if (resource === 'apiextensions.k8s.io/customresourcedefinitions' && finalizers.includes(CRD_CLEANUP_FINALIZER)) {
+        if (
+          resource === 'apiextensions.k8s.io/customresourcedefinitions' &&
+          finalizers.includes(CRD_CLEANUP_FINALIZER)
+        ) {
           const r = resourceTypeFromCrd(object);
           const key = r.type === undefined ? undefined : resourceKey(r.type);
           const instances = key === undefined ? [] : this.store.list(key);
           for (const i of instances) this.gcDelete(key!, i);
           const now = current();
-          if (instances.length === 0 && now !== undefined) this.removeFinalizer(resource, now, CRD_CLEANUP_FINALIZER);
+          if (instances.length === 0 && now !== undefined)
+            this.removeFinalizer(resource, now, CRD_CLEANUP_FINALIZER);
         }
         continue;
       }

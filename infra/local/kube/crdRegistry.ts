@@ -30,7 +30,10 @@ function arr(v: Json | undefined): Json[] {
  * Validates a CRD and builds its resource type. Errors use the real field paths
  * (`spec.versions[0].schema.openAPIV3Schema...`).
  */
-export function resourceTypeFromCrd(crd: JsonObject): { type: ResourceType | undefined; errors: FieldError[] } {
+export function resourceTypeFromCrd(crd: JsonObject): {
+  type: ResourceType | undefined;
+  errors: FieldError[];
+} {
   const errors: FieldError[] = [];
   const spec = isJsonObject(crd['spec']) ? crd['spec'] : {};
   const names = isJsonObject(spec['names']) ? spec['names'] : {};
@@ -44,25 +47,48 @@ export function resourceTypeFromCrd(crd: JsonObject): { type: ResourceType | und
   else if (!DNS_SUBDOMAIN.test(group) || !group.includes('.'))
     errors.push(fieldError.invalid('spec.group', group, 'should be a domain with at least one dot'));
   if (plural === '') errors.push(fieldError.required('spec.names.plural'));
-  else if (!DNS_LABEL.test(plural)) errors.push(fieldError.invalid('spec.names.plural', plural, 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\''));
+  else if (!DNS_LABEL.test(plural))
+    errors.push(
+      fieldError.invalid(
+        'spec.names.plural',
+        plural,
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'",
+      ),
+    );
   if (kind === '') errors.push(fieldError.required('spec.names.kind'));
-  else if (!KIND.test(kind)) errors.push(fieldError.invalid('spec.names.kind', kind, 'must be a valid Go identifier starting with an upper-case letter'));
-  if (scope !== 'Namespaced' && scope !== 'Cluster') errors.push(fieldError.notSupported('spec.scope', scope ?? '', ['Cluster', 'Namespaced']));
+  else if (!KIND.test(kind))
+    errors.push(
+      fieldError.invalid(
+        'spec.names.kind',
+        kind,
+        'must be a valid Go identifier starting with an upper-case letter',
+      ),
+    );
+  if (scope !== 'Namespaced' && scope !== 'Cluster')
+    errors.push(fieldError.notSupported('spec.scope', scope ?? '', ['Cluster', 'Namespaced']));
   if (plural !== '' && group !== '' && name !== `${plural}.${group}`)
     errors.push(fieldError.invalid('metadata.name', name, 'must be spec.names.plural+"."+spec.group'));
 
   const versions: CustomVersion[] = [];
   const rawVersions = arr(spec['versions']);
-  if (rawVersions.length === 0) errors.push(fieldError.invalid('spec.versions', [], 'must have exactly one version marked as storage version'));
+  if (rawVersions.length === 0)
+    errors.push(
+      fieldError.invalid('spec.versions', [], 'must have exactly one version marked as storage version'),
+    );
   for (const [i, rv] of rawVersions.entries()) {
     if (!isJsonObject(rv)) continue;
     const vp = `spec.versions[${i}]`;
     const vname = stringAt(rv, 'name') ?? '';
-    if (!DNS_LABEL.test(vname)) errors.push(fieldError.invalid(`${vp}.name`, vname, 'must be a DNS-1035 label'));
+    if (!DNS_LABEL.test(vname))
+      errors.push(fieldError.invalid(`${vp}.name`, vname, 'must be a DNS-1035 label'));
     const schemaWrap = isJsonObject(rv['schema']) ? rv['schema'] : undefined;
-    const raw = schemaWrap !== undefined && isJsonObject(schemaWrap['openAPIV3Schema']) ? (schemaWrap['openAPIV3Schema'] as unknown as JSONSchemaProps) : undefined;
+    const raw =
+      schemaWrap !== undefined && isJsonObject(schemaWrap['openAPIV3Schema'])
+        ? (schemaWrap['openAPIV3Schema'] as unknown as JSONSchemaProps)
+        : undefined;
     let compiled;
-    if (raw === undefined) errors.push(fieldError.required(`${vp}.schema.openAPIV3Schema`, 'schemas are required'));
+    if (raw === undefined)
+      errors.push(fieldError.required(`${vp}.schema.openAPIV3Schema`, 'schemas are required'));
     else {
       const c = compileSchema(raw, `${vp}.schema.openAPIV3Schema`);
       errors.push(...c.errors);
@@ -90,12 +116,21 @@ export function resourceTypeFromCrd(crd: JsonObject): { type: ResourceType | und
       schema: compiled,
       rawSchema: raw,
       statusSubresource: isJsonObject(sub['status']),
-      printerColumns: cols.length > 0 ? cols : [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
-      selectableFields: arr(rv['selectableFields']).flatMap((f) => (isJsonObject(f) && typeof f['jsonPath'] === 'string' ? [f['jsonPath'].replace(/^\./, '')] : [])),
+      printerColumns:
+        cols.length > 0 ? cols : [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
+      selectableFields: arr(rv['selectableFields']).flatMap((f) =>
+        isJsonObject(f) && typeof f['jsonPath'] === 'string' ? [f['jsonPath'].replace(/^\./, '')] : [],
+      ),
     });
   }
   if (rawVersions.length > 0 && versions.filter((v) => v.storage).length !== 1)
-    errors.push(fieldError.invalid('spec.versions', versions.map((v) => v.name), 'must have exactly one version marked as storage version'));
+    errors.push(
+      fieldError.invalid(
+        'spec.versions',
+        versions.map((v) => v.name),
+        'must have exactly one version marked as storage version',
+      ),
+    );
   if (errors.length > 0) return { type: undefined, errors };
 
   const served = versions.filter((v) => v.served);

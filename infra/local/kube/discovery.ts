@@ -27,7 +27,11 @@ export function versionInfo(): JsonObject {
 }
 
 export function coreVersions(serverAddress: string): JsonObject {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 function groupEntry(group: string, versions: readonly string[]): JsonObject {
@@ -45,7 +49,9 @@ export function apiGroupList(registry: TypeRegistry): JsonObject {
 
 export function apiGroup(registry: TypeRegistry, group: string): JsonObject | undefined {
   const g = registry.groups().find((x) => x.group === group);
-  return g === undefined ? undefined : { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(g.group, g.versions) };
+  return g === undefined
+    ? undefined
+    : { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(g.group, g.versions) };
 }
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -62,12 +68,22 @@ function resourceEntries(t: ResourceType): JsonObject[] {
   if (t.categories.length > 0) main['categories'] = [...t.categories];
   const out = [main];
   if (t.statusSubresource)
-    out.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
+    out.push({
+      name: `${t.plural}/status`,
+      singularName: '',
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: ['get', 'patch', 'update'],
+    });
   return out;
 }
 
 /** `/api/v1` or `/apis/<group>/<version>`; undefined when nothing is served there. */
-export function apiResourceList(registry: TypeRegistry, group: string, version: string): JsonObject | undefined {
+export function apiResourceList(
+  registry: TypeRegistry,
+  group: string,
+  version: string,
+): JsonObject | undefined {
   const types = registry.all().filter((t) => t.group === group && t.versions.includes(version));
   if (types.length === 0) return undefined;
   return {
@@ -80,7 +96,12 @@ export function apiResourceList(registry: TypeRegistry, group: string, version: 
 
 /** A minimal OpenAPI v2 document as JSON. */
 export function openApiV2Json(): JsonObject {
-  return { swagger: '2.0', info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion }, paths: {}, definitions: {} };
+  return {
+    swagger: '2.0',
+    info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion },
+    paths: {},
+    definitions: {},
+  };
 }
 
 function protoString(field: number, s: string): Buffer {

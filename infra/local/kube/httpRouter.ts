@@ -5,7 +5,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiServer, type Target } from './apiServer.js';
-import { apiGroup, apiGroupList, apiResourceList, coreVersions, openApiV2Json, openApiV2Protobuf, versionInfo } from './discovery.js';
+import {
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  coreVersions,
+  openApiV2Json,
+  openApiV2Protobuf,
+  versionInfo,
+} from './discovery.js';
 import type { JsonObject } from './json.js';
 import { KubeApiError, methodNotAllowed, pathNotFound } from './kubeStatus.js';
 
@@ -107,7 +115,10 @@ export class HttpRouter {
   }
 
   private parse(method: string, path: string, query: URLSearchParams): Parsed {
-    const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+    const parts = path
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
     let group: string;
     let version: string;
     let rest: string[];
@@ -128,7 +139,11 @@ export class HttpRouter {
       rest = rest.slice(1);
     }
     let namespace: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length >= 2 && !(rest.length === 3 && ['status', 'finalize'].includes(rest[2]!))) {
+    if (
+      rest[0] === 'namespaces' &&
+      rest.length >= 2 &&
+      !(rest.length === 3 && ['status', 'finalize'].includes(rest[2]!))
+    ) {
       if (rest.length > 2) {
         namespace = rest[1];
         rest = rest.slice(2);
@@ -140,7 +155,8 @@ export class HttpRouter {
     if (type === undefined) throw pathNotFound();
     if (type.namespaced && namespace === undefined && name !== undefined) throw pathNotFound();
     if (!type.namespaced && namespace !== undefined) throw pathNotFound();
-    if (subresource !== undefined && !(subresource === 'status' && type.statusSubresource)) throw pathNotFound();
+    if (subresource !== undefined && !(subresource === 'status' && type.statusSubresource))
+      throw pathNotFound();
     const verb = (() => {
       switch (method) {
         case 'GET':
@@ -177,7 +193,8 @@ export class HttpRouter {
       if (m.subresource !== undefined && m.subresource !== p.subresource) continue;
       if (m.namespace !== undefined && m.namespace !== p.namespace) continue;
       if (m.name !== undefined && m.name !== p.name) continue;
-      if (m.path !== undefined && (typeof m.path === 'string' ? !path.includes(m.path) : !m.path.test(path))) continue;
+      if (m.path !== undefined && (typeof m.path === 'string' ? !path.includes(m.path) : !m.path.test(path)))
+        continue;
       f.left--;
       return f.rule;
     }
@@ -223,8 +240,14 @@ export class HttpRouter {
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       const fault = this.matchFault(method, url.pathname, parsed);
       if (fault !== undefined) {
-        const err = new KubeApiError(fault.status, fault.reason ?? REASONS[fault.status] ?? 'InternalError', fault.message ?? `injected fault (${fault.status})`, fault.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: fault.retryAfterSeconds });
-        if (fault.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(fault.retryAfterSeconds));
+        const err = new KubeApiError(
+          fault.status,
+          fault.reason ?? REASONS[fault.status] ?? 'InternalError',
+          fault.message ?? `injected fault (${fault.status})`,
+          fault.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: fault.retryAfterSeconds },
+        );
+        if (fault.retryAfterSeconds !== undefined)
+          res.setHeader('Retry-After', String(fault.retryAfterSeconds));
         throw err;
       }
       if (parsed.target === undefined) {
@@ -247,15 +270,18 @@ export class HttpRouter {
           reply = this.api.list(t, query, accept);
           break;
         case 'create':
-          if (t.name !== undefined) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+          if (t.name !== undefined)
+            throw methodNotAllowed(`the server does not allow this method on the requested resource`);
           reply = this.api.create(t, ApiServer.parseBody(body), query);
           break;
         case 'update':
-          if (t.name === undefined) throw methodNotAllowed('the server does not allow this method on the requested resource');
+          if (t.name === undefined)
+            throw methodNotAllowed('the server does not allow this method on the requested resource');
           reply = this.api.update(t, ApiServer.parseBody(body), query);
           break;
         case 'patch':
-          if (t.name === undefined) throw methodNotAllowed('the server does not allow this method on the requested resource');
+          if (t.name === undefined)
+            throw methodNotAllowed('the server does not allow this method on the requested resource');
           reply = this.api.patch(t, contentType ?? '', body, query);
           break;
         case 'delete':
@@ -271,21 +297,30 @@ export class HttpRouter {
       this.send(res, reply.status, reply.body);
       record(reply.status);
     } catch (e) {
-      const err = e instanceof KubeApiError ? e : new KubeApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`);
+      const err =
+        e instanceof KubeApiError
+          ? e
+          : new KubeApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`);
       if (!res.headersSent) this.send(res, err.code, err.toStatus());
       else res.end();
       record(err.code);
     }
   }
 
-  private send(res: ServerResponse, status: number, body: JsonObject | Buffer, contentType = 'application/json'): void {
+  private send(
+    res: ServerResponse,
+    status: number,
+    body: JsonObject | Buffer,
+    contentType = 'application/json',
+  ): void {
     const data = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
     res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': data.length });
     res.end(data);
   }
 
   private discovery(req: IncomingMessage, res: ServerResponse, method: string, path: string): void {
-    if (method !== 'GET') throw methodNotAllowed('the server does not allow this method on the requested resource');
+    if (method !== 'GET')
+      throw methodNotAllowed('the server does not allow this method on the requested resource');
     const reg = this.api.registry;
     const parts = path.split('/').filter((p) => p !== '');
     const p = `/${parts.join('/')}`;
@@ -311,11 +346,19 @@ export class HttpRouter {
     }
     if (p === '/openapi/v2') {
       const accept = req.headers.accept ?? '';
-      if (accept.includes('protobuf')) return this.send(res, 200, openApiV2Protobuf(), 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+      if (accept.includes('protobuf'))
+        return this.send(
+          res,
+          200,
+          openApiV2Protobuf(),
+          'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+        );
       return this.send(res, 200, openApiV2Json());
     }
     if (p === '/') {
-      return this.send(res, 200, { paths: ['/api', '/api/v1', '/apis', '/openapi/v2', '/version', '/healthz'] });
+      return this.send(res, 200, {
+        paths: ['/api', '/api/v1', '/apis', '/openapi/v2', '/version', '/healthz'],
+      });
     }
     throw pathNotFound();
   }

@@ -93,11 +93,16 @@ export function alreadyExists(gr: GroupResource, name: string): KubeApiError {
 
 /** The optimistic-concurrency failure (stale `metadata.resourceVersion` or precondition). */
 export function conflict(gr: GroupResource, name: string, why: string): KubeApiError {
-  return new KubeApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${why}`, {
-    name,
-    group: gr.group,
-    kind: gr.resource,
-  });
+  return new KubeApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${why}`,
+    {
+      name,
+      group: gr.group,
+      kind: gr.resource,
+    },
+  );
 }
 
 export const STALE_OBJECT =
@@ -110,7 +115,7 @@ export function invalid(
   errors: readonly FieldError[],
 ): KubeApiError {
   const qk = gk.group === '' ? gk.kind : `${gk.kind}.${gk.group}`;
-  const parts = errors.map((e) => `${e.field === "" ? "<nil>" : e.field}: ${e.message}`);
+  const parts = errors.map((e) => `${e.field === '' ? '<nil>' : e.field}: ${e.message}`);
   const agg = parts.length === 1 ? (parts[0] ?? '') : `[${parts.join(', ')}]`;
   return new KubeApiError(422, 'Invalid', `${qk} "${name}" is invalid: ${agg}`, {
     name,
@@ -157,7 +162,11 @@ export function pathNotFound(): KubeApiError {
 /** `field.Required` etc.: helpers that format messages as apimachinery's field errors do. */
 export const fieldError = {
   required(field: string, detail = ''): FieldError {
-    return { reason: 'FieldValueRequired', field, message: detail ? `Required value: ${detail}` : 'Required value' };
+    return {
+      reason: 'FieldValueRequired',
+      field,
+      message: detail ? `Required value: ${detail}` : 'Required value',
+    };
   },
   invalid(field: string, value: unknown, detail: string): FieldError {
     return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${showValue(value)}: ${detail}` };
@@ -174,7 +183,11 @@ export const fieldError = {
     return { reason: 'FieldValueTooLong', field, message: `Too long: may not be longer than ${max}` };
   },
   tooMany(field: string, actual: number, max: number): FieldError {
-    return { reason: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} items` };
+    return {
+      reason: 'FieldValueTooMany',
+      field,
+      message: `Too many: ${actual}: must have at most ${max} items`,
+    };
   },
   duplicate(field: string, value: unknown): FieldError {
     return { reason: 'FieldValueDuplicate', field, message: `Duplicate value: ${showValue(value)}` };

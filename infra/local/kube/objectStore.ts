@@ -69,7 +69,8 @@ export class ObjectStore {
 
   /** Every stored object with its resource key. */
   *entries(): Generator<{ resource: string; object: JsonObject }> {
-    for (const [resource, objs] of this.objects) for (const object of objs.values()) yield { resource, object };
+    for (const [resource, objs] of this.objects)
+      for (const object of objs.values()) yield { resource, object };
   }
 
   /** Whether an object with this uid exists (owner references). */

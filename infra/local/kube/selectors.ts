@@ -11,7 +11,8 @@ export type LabelRequirement =
   | { readonly key: string; readonly op: 'in' | 'notin'; readonly values: readonly string[] }
   | { readonly key: string; readonly op: 'gt' | 'lt'; readonly value: number };
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function checkKey(key: string): string {
@@ -64,12 +65,17 @@ export function parseLabelSelector(selector: string): LabelRequirement[] {
     if ((m = /^([^=!<>\s]+)\s*([<>])\s*(-?\d+)$/.exec(part)))
       return { key: checkKey(m[1]!), op: m[2] === '>' ? 'gt' : 'lt', value: Number(m[3]) };
     if (/^[^=!<>\s(),]+$/.test(part)) return { key: checkKey(part), op: 'exists' };
-    throw badRequest(`unable to parse requirement: found '${part}', expected: identifier, '=', '!=', 'in' or 'notin'`);
+    throw badRequest(
+      `unable to parse requirement: found '${part}', expected: identifier, '=', '!=', 'in' or 'notin'`,
+    );
   });
 }
 
 /** True when the labels satisfy every requirement. */
-export function matchesLabels(reqs: readonly LabelRequirement[], labels: Readonly<Record<string, string>>): boolean {
+export function matchesLabels(
+  reqs: readonly LabelRequirement[],
+  labels: Readonly<Record<string, string>>,
+): boolean {
   return reqs.every((r) => {
     const has = Object.hasOwn(labels, r.key);
     const v = labels[r.key];
@@ -132,5 +138,7 @@ export function matchesFields(
   reqs: readonly FieldRequirement[],
   fieldValue: (field: string) => string,
 ): boolean {
-  return reqs.every((r) => (r.op === 'eq' ? fieldValue(r.field) === r.value : fieldValue(r.field) !== r.value));
+  return reqs.every((r) =>
+    r.op === 'eq' ? fieldValue(r.field) === r.value : fieldValue(r.field) !== r.value,
+  );
 }

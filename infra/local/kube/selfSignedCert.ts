@@ -35,8 +35,13 @@ function oid(dotted: string): Buffer {
 }
 const utf8 = (s: string): Buffer => tlv(0x0c, Buffer.from(s, 'utf8'));
 function time(d: Date): Buffer {
-  const iso = d.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
-  return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(iso.slice(2), 'ascii')) : tlv(0x18, Buffer.from(iso, 'ascii'));
+  const iso = d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+  return d.getUTCFullYear() < 2050
+    ? tlv(0x17, Buffer.from(iso.slice(2), 'ascii'))
+    : tlv(0x18, Buffer.from(iso, 'ascii'));
 }
 const bitString = (b: Buffer, unused = 0): Buffer => tlv(0x03, Buffer.concat([Buffer.from([unused]), b]));
 const octets = (b: Buffer): Buffer => tlv(0x04, b);
@@ -88,7 +93,17 @@ function issue(opts: {
     exts.push(ext('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'), oid('1.3.6.1.5.5.7.3.2'))));
     const loopback6 = Buffer.alloc(16);
     loopback6[15] = 1;
-    exts.push(ext('2.5.29.17', false, seq(tlv(0x82, Buffer.from('localhost')), tlv(0x87, Buffer.from([127, 0, 0, 1])), tlv(0x87, loopback6))));
+    exts.push(
+      ext(
+        '2.5.29.17',
+        false,
+        seq(
+          tlv(0x82, Buffer.from('localhost')),
+          tlv(0x87, Buffer.from([127, 0, 0, 1])),
+          tlv(0x87, loopback6),
+        ),
+      ),
+    );
   }
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))),

@@ -81,13 +81,16 @@ export interface KubeStandIn {
 
   // ----- object helpers (in process, through the same write pipeline as the API)
   /** Creates an object (CRDs, CRs, built-ins); `keepStatus` keeps a status the API would drop. */
-  create(obj: JsonObject, opts?: { readonly keepStatus?: boolean }): JsonObject;
+  create(obj: object, opts?: { readonly keepStatus?: boolean }): JsonObject;
   /** Creates or replaces (status kept for built-ins and CRs, as a controller would have written it). */
-  put(obj: JsonObject): JsonObject;
+  put(obj: object): JsonObject;
   get(ref: ObjectRef): JsonObject | undefined;
   list(ref: Omit<ObjectRef, 'name'>): JsonObject[];
   /** Deletes (finalizers respected, like the API); no error when absent. */
-  remove(ref: ObjectRef, opts?: { readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' }): void;
+  remove(
+    ref: ObjectRef,
+    opts?: { readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' },
+  ): void;
 
   stop(): Promise<void>;
 }
@@ -117,7 +120,9 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
   });
   const tls = protocol === 'https' ? createLoopbackTls() : undefined;
   const server: Server =
-    tls === undefined ? createHttpServer(router.handle) : createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, router.handle);
+    tls === undefined
+      ? createHttpServer(router.handle)
+      : createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, router.handle);
   // Watches are long-lived: no request or keep-alive timeouts from Node's defaults.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -145,17 +150,30 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
     kind: 'Config',
     clusters: [{ name: 'egret-local', cluster }],
     users: [{ name: 'egret-local', user: { token } }],
-    contexts: [{ name: 'egret-local', context: { cluster: 'egret-local', user: 'egret-local', namespace: 'default' } }],
+    contexts: [
+      { name: 'egret-local', context: { cluster: 'egret-local', user: 'egret-local', namespace: 'default' } },
+    ],
     'current-context': 'egret-local',
   };
   const kubeconfigYaml = `${JSON.stringify(kubeconfig, null, 2)}\n`;
   await writeFile(kubeconfigPath, kubeconfigYaml, { mode: 0o600 });
 
-  const target = (ref: { apiVersion: string; kind: string; namespace?: string | undefined; name?: string | undefined }): Target => {
+  const target = (ref: {
+    apiVersion: string;
+    kind: string;
+    namespace?: string | undefined;
+    name?: string | undefined;
+  }): Target => {
     const type = api.registry.findKind(ref.apiVersion, ref.kind);
     if (type === undefined) throw new Error(`the stand-in does not serve ${ref.apiVersion} ${ref.kind}`);
     const version = ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[1]! : ref.apiVersion;
-    return { type, version, namespace: type.namespaced ? (ref.namespace ?? 'default') : undefined, name: ref.name, subresource: undefined };
+    return {
+      type,
+      version,
+      namespace: type.namespaced ? (ref.namespace ?? 'default') : undefined,
+      name: ref.name,
+      subresource: undefined,
+    };
   };
   const refOf = (obj: JsonObject): ObjectRef => {
     const m = metadataOf(obj);
@@ -189,15 +207,18 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
     },
     resourceVersion: () => api.store.currentRv(),
     collectGarbage: () => api.collectGarbage(),
-    create: (obj, opts) => {
+    create: (input, opts) => {
+      const obj = toJson(input);
       const t = target(refOf(obj));
       return api.create({ ...t, name: undefined }, obj, noQuery(), opts ?? {}).body;
     },
-    put: (obj) => {
+    put: (input) => {
+      const obj = toJson(input);
       const ref = refOf(obj);
       const t = target(ref);
       const existing = api.store.get(`${t.type.group}/${t.type.plural}`, t.namespace ?? '', ref.name);
-      if (existing === undefined) return api.create({ ...t, name: undefined }, obj, noQuery(), { keepStatus: true }).body;
+      if (existing === undefined)
+        return api.create({ ...t, name: undefined }, obj, noQuery(), { keepStatus: true }).body;
       const next = cloneJson(obj);
       metadataOf(next)['resourceVersion'] = stringAt(metadataOf(existing), 'resourceVersion') ?? '';
       const main = api.update(t, next, noQuery()).body;
@@ -214,12 +235,19 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
     list: (ref) => {
       const t = target({ ...ref, name: undefined });
       const ns = ref.namespace === undefined ? undefined : t.namespace;
-      return api.store.list(`${t.type.group}/${t.type.plural}`, ns).map((o) => api.present(t.type, t.version, o));
+      return api.store
+        .list(`${t.type.group}/${t.type.plural}`, ns)
+        .map((o) => api.present(t.type, t.version, o));
     },
     remove: (ref, opts) => {
       const t = target(ref);
-      if (api.store.get(`${t.type.group}/${t.type.plural}`, t.namespace ?? '', ref.name) === undefined) return;
-      api.delete(t, opts?.propagationPolicy === undefined ? {} : { propagationPolicy: opts.propagationPolicy }, new URLSearchParams());
+      if (api.store.get(`${t.type.group}/${t.type.plural}`, t.namespace ?? '', ref.name) === undefined)
+        return;
+      api.delete(
+        t,
+        opts?.propagationPolicy === undefined ? {} : { propagationPolicy: opts.propagationPolicy },
+        new URLSearchParams(),
+      );
     },
     stop: async () => {
       if (stopped) return;
@@ -232,7 +260,9 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
   };
 }
 
-/** True for a kubeconfig-shaped value (used by main.ts callers that read the JSON line). */
-export function isKubeconfig(v: unknown): v is KubeconfigFile {
-  return isJsonObject(v) && (v as { kind?: unknown }).kind === 'Config';
+/** Plain JSON of any object (client-node models included: Dates become strings, undefined fields go). */
+function toJson(input: object): JsonObject {
+  const v = JSON.parse(JSON.stringify(input)) as unknown;
+  if (!isJsonObject(v)) throw new Error('expected a Kubernetes object');
+  return v;
 }

@@ -61,7 +61,8 @@ export function humanDuration(ms: number): string {
   if (hours < 24 * 8) return hours % 24 === 0 ? `${hours / 24}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
   const days = Math.floor(hours / 24);
-  if (hours < 24 * 365 * 8) return days % 365 === 0 ? `${days / 365}y` : `${Math.floor(days / 365)}y${days % 365}d`;
+  if (hours < 24 * 365 * 8)
+    return days % 365 === 0 ? `${days / 365}y` : `${Math.floor(days / 365)}y${days % 365}d`;
   return `${Math.floor(days / 365)}y`;
 }
 
@@ -86,10 +87,21 @@ function partialMetadata(obj: JsonObject): JsonObject {
 export function renderTable(
   type: ResourceType,
   objects: readonly JsonObject[],
-  opts: { readonly now: Date; readonly resourceVersion?: string; readonly continueToken?: string; readonly includeObject?: string },
+  opts: {
+    readonly now: Date;
+    readonly resourceVersion?: string;
+    readonly continueToken?: string;
+    readonly includeObject?: string;
+  },
 ): JsonObject {
   const columns: PrinterColumn[] = [
-    { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', jsonPath: '.metadata.name' },
+    {
+      name: 'Name',
+      type: 'string',
+      format: 'name',
+      description: 'Name must be unique within a namespace.',
+      jsonPath: '.metadata.name',
+    },
     ...type.printerColumns,
   ];
   const meta: JsonObject = {};

@@ -61,7 +61,11 @@ export class WatchHub {
 
   /** Starts streaming to `res` (headers are sent at once: clients wait for them). */
   start(req: WatchRequest, res: ServerResponse): void {
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Transfer-Encoding': 'chunked',
+      'Cache-Control': 'no-cache',
+    });
     // Without flushHeaders Node holds the headers until the first event, and client-node's
     // Watch.watch() never resolves on a quiet resource.
     res.flushHeaders();
@@ -69,7 +73,8 @@ export class WatchHub {
 
     if (req.sinceRv === undefined) {
       for (const o of req.initialObjects()) this.write(w, 'ADDED', req.render(o, 'ADDED'));
-      if (req.sendInitialEvents && req.allowBookmarks) this.write(w, 'BOOKMARK', req.bookmark(this.store.currentRv(), true));
+      if (req.sendInitialEvents && req.allowBookmarks)
+        this.write(w, 'BOOKMARK', req.bookmark(this.store.currentRv(), true));
     } else {
       const changes = this.store.changesSince(req.sinceRv);
       if (changes === 'expired') {
@@ -94,7 +99,8 @@ export class WatchHub {
   private deliver(w: OpenWatch, c: Change): void {
     if (c.resource !== w.req.resource) return;
     const nowMatches = c.type !== 'DELETED' && w.req.matches(c.object);
-    const before = c.type === 'DELETED' ? w.req.matches(c.object) : c.prev !== undefined && w.req.matches(c.prev);
+    const before =
+      c.type === 'DELETED' ? w.req.matches(c.object) : c.prev !== undefined && w.req.matches(c.prev);
     let type: ChangeType | undefined;
     if (c.type === 'DELETED') type = before ? 'DELETED' : undefined;
     else if (nowMatches) type = before ? 'MODIFIED' : 'ADDED';

@@ -59,7 +59,15 @@ export function checkCel(expr: CelExpr, vars: ReadonlyMap<string, CelType>): voi
   const typeOf = (e: CelExpr, env: ReadonlyMap<string, CelType>): CelType => {
     switch (e.k) {
       case 'lit':
-        return typeof e.value === 'bigint' ? { kind: 'int' } : typeof e.value === 'number' ? { kind: 'double' } : typeof e.value === 'string' ? { kind: 'string' } : typeof e.value === 'boolean' ? { kind: 'bool' } : DYN;
+        return typeof e.value === 'bigint'
+          ? { kind: 'int' }
+          : typeof e.value === 'number'
+            ? { kind: 'double' }
+            : typeof e.value === 'string'
+              ? { kind: 'string' }
+              : typeof e.value === 'boolean'
+                ? { kind: 'bool' }
+                : DYN;
       case 'ident': {
         const t = env.get(e.name);
         if (t === undefined) throw new CelCheckError(`undeclared reference to '${e.name}'`);
@@ -84,13 +92,22 @@ export function checkCel(expr: CelExpr, vars: ReadonlyMap<string, CelType>): voi
             `function ${e.target === undefined ? '' : '<x>.'}${e.fn}() is not supported by the local CEL evaluator`,
           );
         if (!arities.includes(e.args.length))
-          throw new CelCheckError(`found no matching overload for '${e.fn}' with ${e.args.length} argument(s)`);
+          throw new CelCheckError(
+            `found no matching overload for '${e.fn}' with ${e.args.length} argument(s)`,
+          );
         if (e.target !== undefined) typeOf(e.target, env);
         for (const a of e.args) typeOf(a, env);
         if (e.fn === 'size' || e.fn === 'int' || e.fn === 'indexOf') return { kind: 'int' };
         if (e.fn === 'dyn') return DYN;
         if (e.fn === 'double') return { kind: 'double' };
-        if (e.fn === 'string' || e.fn === 'lowerAscii' || e.fn === 'upperAscii' || e.fn === 'trim' || e.fn === 'join') return { kind: 'string' };
+        if (
+          e.fn === 'string' ||
+          e.fn === 'lowerAscii' ||
+          e.fn === 'upperAscii' ||
+          e.fn === 'trim' ||
+          e.fn === 'join'
+        )
+          return { kind: 'string' };
         if (e.fn === 'split') return { kind: 'list', items: { kind: 'string' } };
         return { kind: 'bool' };
       }
@@ -141,7 +158,12 @@ function selectType(t: CelType, field: string): CelType {
       return t.values;
     case 'dyn':
       return DYN;
-    default:
+    case 'list':
+    case 'int':
+    case 'double':
+    case 'string':
+    case 'bool':
+    case 'intOrString':
       throw new CelCheckError(`type '${t.kind}' does not support field selection`);
   }
 }
@@ -176,11 +198,14 @@ function noOverload(op: string, ...args: CelValue[]): CelEvalError {
 export function celEquals(a: CelValue, b: CelValue): boolean {
   if ((typeof a === 'bigint' || typeof a === 'number') && (typeof b === 'bigint' || typeof b === 'number'))
     return typeof a === typeof b ? a === b : Number(a) === Number(b);
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => celEquals(x, b[i]!));
+  if (Array.isArray(a))
+    return Array.isArray(b) && a.length === b.length && a.every((x, i) => celEquals(x, b[i]!));
   if (isMap(a)) {
     if (!isMap(b)) return false;
     const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && celEquals(a[k]!, b[k]!));
+    return (
+      ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && celEquals(a[k]!, b[k]!))
+    );
   }
   return a === b;
 }
@@ -313,7 +338,7 @@ function callFunction(fn: string, args: readonly CelValue[]): CelValue {
         return checkedInt(BigInt(Math.trunc(a)));
       }
       if (typeof a === 'string' && /^-?\d+$/.test(a)) return checkedInt(BigInt(a));
-      throw new CelEvalError(`cannot convert ${typeName(a)} ${JSON.stringify(String(a))} to int`);
+      throw new CelEvalError(`cannot convert ${typeName(a)} to int`);
     case 'double':
       if (typeof a === 'bigint' || typeof a === 'number') return Number(a);
       if (typeof a === 'string' && a.trim() !== '' && !Number.isNaN(Number(a))) return Number(a);
@@ -397,21 +422,30 @@ export function evaluateCel(expr: CelExpr, vars: ReadonlyMap<string, CelValue>):
         const o = ev(e.operand, env);
         const i = ev(e.index, env);
         if (Array.isArray(o)) {
-          if (typeof i !== 'bigint' && !(typeof i === 'number' && Number.isInteger(i))) throw noOverload('_[_]', o, i);
+          if (typeof i !== 'bigint' && !(typeof i === 'number' && Number.isInteger(i)))
+            throw noOverload('_[_]', o, i);
           const n = Number(i);
           if (n < 0 || n >= o.length) throw new CelEvalError(`index out of bounds: ${n}`);
           return o[n]!;
         }
         if (isMap(o)) {
-          const k = typeof i === 'string' ? i : String(i);
+          const k = typeof i === 'string' ? i : JSON.stringify(typeof i === 'bigint' ? i.toString() : i);
           if (!Object.hasOwn(o, k)) throw new CelEvalError(`no such key: ${k}`);
           return o[k]!;
         }
         throw noOverload('_[_]', o, i);
       }
       case 'call': {
-        if (e.target !== undefined) return callMethod(e.fn, ev(e.target, env), e.args.map((a) => ev(a, env)));
-        return callFunction(e.fn, e.args.map((a) => ev(a, env)));
+        if (e.target !== undefined)
+          return callMethod(
+            e.fn,
+            ev(e.target, env),
+            e.args.map((a) => ev(a, env)),
+          );
+        return callFunction(
+          e.fn,
+          e.args.map((a) => ev(a, env)),
+        );
       }
       case 'list':
         return e.items.map((i) => ev(i, env));
@@ -419,7 +453,8 @@ export function evaluateCel(expr: CelExpr, vars: ReadonlyMap<string, CelValue>):
         const out: CelMap = {};
         for (const [k, v] of e.entries) {
           const key = ev(k, env);
-          if (typeof key !== 'string') throw new CelUnsupportedError('map literals with non-string keys are not supported');
+          if (typeof key !== 'string')
+            throw new CelUnsupportedError('map literals with non-string keys are not supported');
           if (Object.hasOwn(out, key)) throw new CelEvalError(`Failed with repeated key: ${key}`);
           out[key] = ev(v, env);
         }
@@ -443,7 +478,7 @@ export function evaluateCel(expr: CelExpr, vars: ReadonlyMap<string, CelValue>):
 
   const logical = (op: '&&' | '||', l: CelExpr, r: CelExpr, env: ReadonlyMap<string, CelValue>): boolean => {
     const decisive = op === '||';
-    let leftError: unknown;
+    let leftError: CelEvalError | undefined;
     try {
       const lv = asBool(ev(l, env), `operand of ${op}`);
       if (lv === decisive) return decisive;
@@ -491,7 +526,7 @@ export function evaluateCel(expr: CelExpr, vars: ReadonlyMap<string, CelValue>):
       case 'all':
       case 'exists': {
         const decisive = e.macro === 'exists';
-        let firstError: unknown;
+        let firstError: CelEvalError | undefined;
         for (const x of items) {
           try {
             if (test(x) === decisive) return decisive;
@@ -508,7 +543,9 @@ export function evaluateCel(expr: CelExpr, vars: ReadonlyMap<string, CelValue>):
       case 'filter':
         return items.filter(test);
       case 'map':
-        return (e.predicate === undefined ? items : items.filter(test)).map((x) => ev(e.transform!, withVar(x)));
+        return (e.predicate === undefined ? items : items.filter(test)).map((x) =>
+          ev(e.transform!, withVar(x)),
+        );
     }
   };
 

@@ -17,7 +17,12 @@ export type CelExpr =
   | { readonly k: 'ident'; readonly name: string }
   | { readonly k: 'select'; readonly operand: CelExpr; readonly field: string }
   | { readonly k: 'index'; readonly operand: CelExpr; readonly index: CelExpr }
-  | { readonly k: 'call'; readonly fn: string; readonly target: CelExpr | undefined; readonly args: readonly CelExpr[] }
+  | {
+      readonly k: 'call';
+      readonly fn: string;
+      readonly target: CelExpr | undefined;
+      readonly args: readonly CelExpr[];
+    }
   | { readonly k: 'list'; readonly items: readonly CelExpr[] }
   | { readonly k: 'map'; readonly entries: readonly (readonly [CelExpr, CelExpr])[] }
   | { readonly k: 'unary'; readonly op: '!' | '-'; readonly operand: CelExpr }
@@ -33,7 +38,8 @@ export type CelExpr =
       readonly transform: CelExpr | undefined;
     };
 
-export type BinaryOp = '||' | '&&' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | '+' | '-' | '*' | '/' | '%';
+export type BinaryOp =
+  '||' | '&&' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | '+' | '-' | '*' | '/' | '%';
 
 /** The expression is not valid CEL. */
 export class CelSyntaxError extends Error {}
@@ -49,8 +55,52 @@ type Token =
   | { readonly t: 'op'; readonly v: string; readonly pos: number }
   | { readonly t: 'eof'; readonly pos: number };
 
-const OPS = ['==', '!=', '<=', '>=', '&&', '||', '?.', '<', '>', '!', '+', '-', '*', '/', '%', '?', ':', '.', ',', '[', ']', '(', ')', '{', '}'];
-const RESERVED = new Set(['as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var', 'void', 'while']);
+const OPS = [
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '&&',
+  '||',
+  '?.',
+  '<',
+  '>',
+  '!',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '?',
+  ':',
+  '.',
+  ',',
+  '[',
+  ']',
+  '(',
+  ')',
+  '{',
+  '}',
+];
+const RESERVED = new Set([
+  'as',
+  'break',
+  'const',
+  'continue',
+  'else',
+  'for',
+  'function',
+  'if',
+  'import',
+  'let',
+  'loop',
+  'package',
+  'namespace',
+  'return',
+  'var',
+  'void',
+  'while',
+]);
 
 function unescape(body: string, raw: boolean, pos: number): string {
   if (raw) return body;
@@ -63,21 +113,56 @@ function unescape(body: string, raw: boolean, pos: number): string {
     }
     const n = body[++i];
     switch (n) {
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case '\\': out += '\\'; break;
-      case '"': out += '"'; break;
-      case "'": out += "'"; break;
-      case '`': out += '`'; break;
-      case '?': out += '?'; break;
-      case 'a': out += '\x07'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'v': out += '\v'; break;
-      case 'u': out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 5), 16)); i += 4; break;
-      case 'U': out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 9), 16)); i += 8; break;
-      case 'x': case 'X': out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 3), 16)); i += 2; break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '"':
+        out += '"';
+        break;
+      case "'":
+        out += "'";
+        break;
+      case '`':
+        out += '`';
+        break;
+      case '?':
+        out += '?';
+        break;
+      case 'a':
+        out += '\x07';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'v':
+        out += '\v';
+        break;
+      case 'u':
+        out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 5), 16));
+        i += 4;
+        break;
+      case 'U':
+        out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 9), 16));
+        i += 8;
+        break;
+      case 'x':
+      case 'X':
+        out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 3), 16));
+        i += 2;
+        break;
+      case undefined:
       default:
         throw new CelSyntaxError(`invalid escape sequence \\${n ?? ''} at ${pos}`);
     }
@@ -110,7 +195,8 @@ function tokenize(src: string): Token[] {
       for (;;) {
         if (j >= src.length) throw new CelSyntaxError(`unterminated string starting at ${pos}`);
         if (src.startsWith(quote, j)) break;
-        if (quote.length === 1 && src[j] === '\n') throw new CelSyntaxError(`newline in string starting at ${pos}`);
+        if (quote.length === 1 && src[j] === '\n')
+          throw new CelSyntaxError(`newline in string starting at ${pos}`);
         if (src[j] === '\\' && !flags.includes('r')) {
           body += src[j]! + (src[j + 1] ?? '');
           j += 2;
@@ -120,7 +206,9 @@ function tokenize(src: string): Token[] {
       i = j + quote.length;
       continue;
     }
-    const num = /^(0[xX][0-9a-fA-F]+[uU]?|\d+\.\d+([eE][+-]?\d+)?|\d+[eE][+-]?\d+|\d+[uU]?)/.exec(src.slice(i));
+    const num = /^(0[xX][0-9a-fA-F]+[uU]?|\d+\.\d+([eE][+-]?\d+)?|\d+[eE][+-]?\d+|\d+[uU]?)/.exec(
+      src.slice(i),
+    );
     if (num) {
       const s = num[0];
       if (/[uU]$/.test(s)) out.push({ t: 'uint', v: BigInt(s.slice(0, -1)), pos });
@@ -210,7 +298,12 @@ class Parser {
     let left = this.addition();
     for (;;) {
       const t = this.peek();
-      const op = t.t === 'op' && ['==', '!=', '<', '<=', '>', '>='].includes(t.v) ? t.v : this.isIdent('in') ? 'in' : undefined;
+      const op =
+        t.t === 'op' && ['==', '!=', '<', '<=', '>', '>='].includes(t.v)
+          ? t.v
+          : this.isIdent('in')
+            ? 'in'
+            : undefined;
       if (op === undefined) return left;
       this.next();
       left = { k: 'binary', op: op as BinaryOp, left, right: this.addition() };
@@ -275,11 +368,13 @@ class Parser {
     if (!MACROS.has(name)) return { k: 'call', fn: name, target, args };
     const macro = name as 'all' | 'exists' | 'exists_one' | 'filter' | 'map';
     const v = args[0];
-    if (v?.k !== 'ident') throw new CelSyntaxError(`${name}() needs an iteration variable as its first argument`);
+    if (v?.k !== 'ident')
+      throw new CelSyntaxError(`${name}() needs an iteration variable as its first argument`);
     if (macro === 'map' && args.length === 3)
       return { k: 'macro', macro, target, iterVar: v.name, predicate: args[1], transform: args[2] };
     if (args.length !== 2) throw new CelSyntaxError(`${name}() takes 2 arguments`);
-    if (macro === 'map') return { k: 'macro', macro, target, iterVar: v.name, predicate: undefined, transform: args[1] };
+    if (macro === 'map')
+      return { k: 'macro', macro, target, iterVar: v.name, predicate: undefined, transform: args[1] };
     return { k: 'macro', macro, target, iterVar: v.name, predicate: args[1], transform: undefined };
   }
   private args(close: string): CelExpr[] {
@@ -316,7 +411,8 @@ class Parser {
       case 'ident': {
         if (t.v === 'true' || t.v === 'false') return { k: 'lit', value: t.v === 'true' };
         if (t.v === 'null') return { k: 'lit', value: null };
-        if (RESERVED.has(t.v) || t.v === 'in') throw new CelSyntaxError(`reserved identifier '${t.v}' at ${t.pos}`);
+        if (RESERVED.has(t.v) || t.v === 'in')
+          throw new CelSyntaxError(`reserved identifier '${t.v}' at ${t.pos}`);
         if (this.isOp('(')) {
           this.next();
           const args = this.args(')');
@@ -328,7 +424,8 @@ class Parser {
           }
           return { k: 'call', fn: t.v, target: undefined, args };
         }
-        if (this.isOp('{')) throw new CelUnsupportedError(`message construction (${t.v}{...}) is not supported`);
+        if (this.isOp('{'))
+          throw new CelUnsupportedError(`message construction (${t.v}{...}) is not supported`);
         return { k: 'ident', name: t.v };
       }
       case 'op':

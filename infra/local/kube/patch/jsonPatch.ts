@@ -13,27 +13,31 @@ export type JsonPatchOp =
 
 /** Validates the shape of a JSON patch document. */
 export function decodeJsonPatch(body: unknown): JsonPatchOp[] {
-  if (!Array.isArray(body)) throw new JsonPatchDecodeError('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (!Array.isArray(body))
+    throw new JsonPatchDecodeError('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   return body.map((raw: unknown, i): JsonPatchOp => {
     if (!isJsonObject(raw)) throw new JsonPatchDecodeError(`operation ${i} is not an object`);
-    const { op, path } = raw;
+    const o = raw;
+    const path = o['path'];
+    const op = typeof o['op'] === 'string' ? o['op'] : '';
     if (typeof path !== 'string') throw new JsonPatchDecodeError(`operation ${i}: missing path`);
     switch (op) {
       case 'add':
       case 'replace':
       case 'test':
-        if (!Object.hasOwn(raw, 'value')) throw new JsonPatchDecodeError(`operation ${i} (${op}): missing value`);
-        return { op, path, value: raw['value'] as Json };
+        if (!Object.hasOwn(o, 'value'))
+          throw new JsonPatchDecodeError(`operation ${i} (${op}): missing value`);
+        return { op, path, value: o['value']! };
       case 'remove':
         return { op, path };
       case 'move':
       case 'copy': {
-        const from = raw['from'];
+        const from = o['from'];
         if (typeof from !== 'string') throw new JsonPatchDecodeError(`operation ${i} (${op}): missing from`);
         return { op, path, from };
       }
       default:
-        throw new JsonPatchDecodeError(`Unexpected kind: ${String(op)}`);
+        throw new JsonPatchDecodeError(`Unexpected kind: ${JSON.stringify(o['op'] ?? null)}`);
     }
   });
 }
@@ -55,14 +59,16 @@ function parentOf(doc: Json, tokens: readonly string[], path: string): { parent:
   for (const t of tokens.slice(0, -1)) {
     if (Array.isArray(cur)) {
       const i = Number(t);
-      if (!/^\d+$/.test(t) || i >= cur.length) throw new JsonPatchApplyError(`path ${path}: index ${t} out of range`);
+      if (!/^\d+$/.test(t) || i >= cur.length)
+        throw new JsonPatchApplyError(`path ${path}: index ${t} out of range`);
       cur = cur[i]!;
     } else if (isJsonObject(cur)) {
       if (!Object.hasOwn(cur, t)) throw new JsonPatchApplyError(`path ${path}: missing key ${t}`);
       cur = cur[t]!;
     } else throw new JsonPatchApplyError(`path ${path}: cannot traverse a scalar`);
   }
-  if (!Array.isArray(cur) && !isJsonObject(cur)) throw new JsonPatchApplyError(`path ${path}: parent is not a container`);
+  if (!Array.isArray(cur) && !isJsonObject(cur))
+    throw new JsonPatchApplyError(`path ${path}: parent is not a container`);
   return { parent: cur, key: tokens[tokens.length - 1]! };
 }
 
@@ -95,10 +101,12 @@ function remove(doc: Json, path: string): { doc: Json; removed: Json } {
   const { parent, key } = parentOf(doc, tokens, path);
   if (Array.isArray(parent)) {
     const i = Number(key);
-    if (!/^\d+$/.test(key) || i >= parent.length) throw new JsonPatchApplyError(`path ${path}: index out of range`);
+    if (!/^\d+$/.test(key) || i >= parent.length)
+      throw new JsonPatchApplyError(`path ${path}: index out of range`);
     return { doc, removed: parent.splice(i, 1)[0]! };
   }
-  if (!Object.hasOwn(parent, key)) throw new JsonPatchApplyError(`Unable to remove nonexistent key: ${key}: missing value`);
+  if (!Object.hasOwn(parent, key))
+    throw new JsonPatchApplyError(`Unable to remove nonexistent key: ${key}: missing value`);
   const removed = parent[key]!;
   delete parent[key];
   return { doc, removed };

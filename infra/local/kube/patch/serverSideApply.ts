@@ -21,7 +21,13 @@ interface Leaf {
 }
 
 /** Fields identifying the object; every manager "applies" them, none owns them. */
-const IDENTITY = new Set(['apiVersion', 'kind', 'metadata.name', 'metadata.namespace', 'metadata.resourceVersion']);
+const IDENTITY = new Set([
+  'apiVersion',
+  'kind',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.resourceVersion',
+]);
 
 function render(segments: readonly Segment[]): string {
   return segments
@@ -53,7 +59,8 @@ export function leavesOf(config: JsonObject, lists: ListStrategyLookup): Map<str
     if (Array.isArray(v)) {
       const strategy = lists(keysOnly(segs));
       if (strategy.kind === 'set') {
-        for (const x of v) out.set(render([...segs, { value: x }]), { segments: [...segs, { value: x }], value: x });
+        for (const x of v)
+          out.set(render([...segs, { value: x }]), { segments: [...segs, { value: x }], value: x });
         return;
       }
       if (strategy.kind === 'map') {
@@ -63,7 +70,8 @@ export function leavesOf(config: JsonObject, lists: ListStrategyLookup): Map<str
           for (const k of strategy.keys) item[k] = x[k] ?? null;
           const base = [...segs, { item }];
           out.set(render(base), { segments: base, value: item });
-          for (const [k, y] of Object.entries(x)) if (!strategy.keys.includes(k)) walk(y, [...base, { key: k }]);
+          for (const [k, y] of Object.entries(x))
+            if (!strategy.keys.includes(k)) walk(y, [...base, { key: k }]);
         }
         return;
       }
@@ -103,7 +111,11 @@ function removeAt(obj: JsonObject, segments: readonly Segment[]): void {
     } else if (!Array.isArray(cur)) {
       return;
     } else {
-      const idx: number = 'item' in s ? cur.findIndex((x) => matchesItem(x, s.item)) : cur.findIndex((x) => jsonEqual(x, s.value));
+      const list: Json[] = cur;
+      const idx =
+        'item' in s
+          ? list.findIndex((x) => matchesItem(x, s.item))
+          : list.findIndex((x) => jsonEqual(x, (s as { value: Json }).value));
       if (idx < 0) return;
       if (last) {
         cur.splice(idx, 1);
@@ -114,7 +126,12 @@ function removeAt(obj: JsonObject, segments: readonly Segment[]): void {
   }
 }
 
-function merge(live: Json | undefined, applied: Json, path: readonly string[], lists: ListStrategyLookup): Json {
+function merge(
+  live: Json | undefined,
+  applied: Json,
+  path: readonly string[],
+  lists: ListStrategyLookup,
+): Json {
   if (isJsonObject(applied)) {
     const out: JsonObject = isJsonObject(live) ? { ...live } : {};
     for (const [k, v] of Object.entries(applied)) out[k] = merge(out[k], v, [...path, k], lists);
@@ -130,7 +147,9 @@ function merge(live: Json | undefined, applied: Json, path: readonly string[], l
     if (strategy.kind === 'map') {
       const out = [...live];
       for (const v of applied) {
-        const i = isJsonObject(v) ? out.findIndex((x) => strategy.keys.every((k) => isJsonObject(x) && jsonEqual(x[k], v[k]))) : -1;
+        const i = isJsonObject(v)
+          ? out.findIndex((x) => strategy.keys.every((k) => isJsonObject(x) && jsonEqual(x[k], v[k])))
+          : -1;
         if (i >= 0) out[i] = merge(out[i], v, path, lists);
         else out.push(cloneJson(v));
       }

@@ -11,16 +11,30 @@ import type { ListStrategyLookup } from './listStrategy.js';
 /** A patch using a directive in a way the server rejects (400). */
 export class StrategicPatchError extends Error {}
 
-export function applyStrategicMergePatch(target: Json | undefined, patch: Json, lists: ListStrategyLookup): Json {
+export function applyStrategicMergePatch(
+  target: Json | undefined,
+  patch: Json,
+  lists: ListStrategyLookup,
+): Json {
   return mergeValue(target, patch, [], lists);
 }
 
-function mergeValue(target: Json | undefined, patch: Json, path: readonly string[], lists: ListStrategyLookup): Json {
+function mergeValue(
+  target: Json | undefined,
+  patch: Json,
+  path: readonly string[],
+  lists: ListStrategyLookup,
+): Json {
   if (!isJsonObject(patch)) return cloneJson(patch);
   return mergeObject(isJsonObject(target) ? target : {}, patch, path, lists);
 }
 
-function mergeObject(target: JsonObject, patch: JsonObject, path: readonly string[], lists: ListStrategyLookup): JsonObject {
+function mergeObject(
+  target: JsonObject,
+  patch: JsonObject,
+  path: readonly string[],
+  lists: ListStrategyLookup,
+): JsonObject {
   const directive = patch['$patch'];
   if (directive === 'replace') {
     const copy = cloneJson(patch);
@@ -46,7 +60,7 @@ function mergeObject(target: JsonObject, patch: JsonObject, path: readonly strin
     const sub = [...path, k];
     const strategy = lists(sub);
     if (Array.isArray(v) && strategy.kind !== 'atomic') {
-      out[k] = mergeList(Array.isArray(out[k]) ? (out[k]) : [], v, sub, lists);
+      out[k] = mergeList(Array.isArray(out[k]) ? out[k] : [], v, sub, lists);
     } else if (isJsonObject(v) && v['$patch'] === 'delete') {
       delete out[k];
     } else {
@@ -60,7 +74,12 @@ function mergeObject(target: JsonObject, patch: JsonObject, path: readonly strin
   return out;
 }
 
-function mergeList(target: Json[], patch: Json[], path: readonly string[], lists: ListStrategyLookup): Json[] {
+function mergeList(
+  target: Json[],
+  patch: Json[],
+  path: readonly string[],
+  lists: ListStrategyLookup,
+): Json[] {
   const strategy = lists(path);
   if (strategy.kind === 'set') {
     const out = [...target];
@@ -74,7 +93,8 @@ function mergeList(target: Json[], patch: Json[], path: readonly string[], lists
   const sameKey = (a: Json, b: JsonObject): boolean =>
     isJsonObject(a) && strategy.keys.every((key) => jsonEqual(a[key], b[key]));
   for (const p of patch) {
-    if (!isJsonObject(p)) throw new StrategicPatchError(`list ${path.join('.')} merges by key: elements must be objects`);
+    if (!isJsonObject(p))
+      throw new StrategicPatchError(`list ${path.join('.')} merges by key: elements must be objects`);
     const i = out.findIndex((x) => sameKey(x, p));
     if (p['$patch'] === 'delete') {
       if (i >= 0) out.splice(i, 1);

@@ -13,7 +13,13 @@
  * through object properties, map values and listType=map items).
  */
 import { checkCel, evaluateCel, CelCheckError, CelEvalError, type CelType } from '../cel/celEvaluator.js';
-import { parseCel, CelSyntaxError, CelUnsupportedError, type CelExpr, type CelValue } from '../cel/celParser.js';
+import {
+  parseCel,
+  CelSyntaxError,
+  CelUnsupportedError,
+  type CelExpr,
+  type CelValue,
+} from '../cel/celParser.js';
 import { isJsonObject, jsonEqual, type Json, type JsonObject } from '../json.js';
 import { fieldError, type FieldError, type FieldErrorReason } from '../kubeStatus.js';
 
@@ -59,7 +65,8 @@ export interface ValidationRule {
   readonly rule: string;
   readonly message?: string;
   readonly messageExpression?: string;
-  readonly reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+  readonly reason?:
+    'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
   readonly fieldPath?: string;
   readonly optionalOldSelf?: boolean;
 }
@@ -96,6 +103,8 @@ function isPreserving(s: JSONSchemaProps): boolean {
 export function celTypeOf(s: JSONSchemaProps, root = false): CelType {
   if (s['x-kubernetes-int-or-string']) return { kind: 'intOrString' };
   switch (s.type) {
+    case undefined:
+      return { kind: 'dyn' };
     case 'integer':
       return { kind: 'int' };
     case 'number':
@@ -107,7 +116,8 @@ export function celTypeOf(s: JSONSchemaProps, root = false): CelType {
     case 'array':
       return { kind: 'list', items: s.items ? celTypeOf(s.items) : { kind: 'dyn' } };
     case 'object': {
-      if (isJsonObject(s.additionalProperties)) return { kind: 'map', values: celTypeOf(s.additionalProperties) };
+      if (isJsonObject(s.additionalProperties))
+        return { kind: 'map', values: celTypeOf(s.additionalProperties) };
       if (isPreserving(s) || s['x-kubernetes-embedded-resource']) return { kind: 'dyn' };
       const fields = new Map<string, CelType>();
       for (const [k, v] of Object.entries(s.properties ?? {})) fields.set(k, celTypeOf(v));
@@ -139,7 +149,8 @@ export function toCelValue(v: Json, s: JSONSchemaProps | undefined): CelValue {
   if (Array.isArray(v)) return v.map((x) => toCelValue(x, s?.items));
   const out: { [k: string]: CelValue } = {};
   for (const [k, x] of Object.entries(v)) {
-    const sub = s?.properties?.[k] ?? (isJsonObject(s?.additionalProperties) ? (s?.additionalProperties) : undefined);
+    const sub =
+      s?.properties?.[k] ?? (isJsonObject(s?.additionalProperties) ? s?.additionalProperties : undefined);
     out[k] = toCelValue(x, sub);
   }
   return out;
@@ -152,18 +163,16 @@ export function toCelValue(v: Json, s: JSONSchemaProps | undefined): CelValue {
  * compile) and compiles its rules. `path` names the schema in errors
  * (`spec.versions[0].schema.openAPIV3Schema`).
  */
-export function compileSchema(root: JSONSchemaProps, path: string): { schema: CompiledSchema; errors: FieldError[] } {
+export function compileSchema(
+  root: JSONSchemaProps,
+  path: string,
+): { schema: CompiledSchema; errors: FieldError[] } {
   const rules = new WeakMap<JSONSchemaProps, readonly CompiledRule[]>();
   const errors: FieldError[] = [];
-  if (root.type !== 'object') errors.push(fieldError.required(child(path, 'type'), 'must be object at the root'));
+  if (root.type !== 'object')
+    errors.push(fieldError.required(child(path, 'type'), 'must be object at the root'));
   const walk = (s: JSONSchemaProps, p: string, isRoot: boolean): void => {
-    if (
-      !isRoot &&
-      s.type === undefined &&
-      !s['x-kubernetes-int-or-string'] &&
-      !isPreserving(s) &&
-      p !== path
-    )
+    if (!isRoot && s.type === undefined && !s['x-kubernetes-int-or-string'] && !isPreserving(s) && p !== path)
       errors.push(fieldError.required(child(p, 'type'), 'must not be empty for specified object fields'));
     if (s.pattern !== undefined) {
       try {
@@ -191,16 +200,25 @@ export function compileSchema(root: JSONSchemaProps, path: string): { schema: Co
         compiled.push({ source: r, ast, message, usesOldSelf: /\boldSelf\b/.test(r.rule) });
       } catch (e) {
         if (e instanceof CelUnsupportedError)
-          errors.push(fieldError.invalid(child(rp, 'rule'), r.rule, `compilation failed: ${e.message} (local stand-in: extend infra/local/kube/cel)`));
+          errors.push(
+            fieldError.invalid(
+              child(rp, 'rule'),
+              r.rule,
+              `compilation failed: ${e.message} (local stand-in: extend infra/local/kube/cel)`,
+            ),
+          );
         else if (e instanceof CelSyntaxError || e instanceof CelCheckError)
-          errors.push(fieldError.invalid(child(rp, 'rule'), r.rule, `compilation failed: ERROR: <input>: ${e.message}`));
+          errors.push(
+            fieldError.invalid(child(rp, 'rule'), r.rule, `compilation failed: ERROR: <input>: ${e.message}`),
+          );
         else throw e;
       }
     }
     if (compiled.length > 0) rules.set(s, compiled);
     for (const [k, v] of Object.entries(s.properties ?? {})) walk(v, child(child(p, 'properties'), k), false);
     if (s.items) walk(s.items, child(p, 'items'), false);
-    if (isJsonObject(s.additionalProperties)) walk(s.additionalProperties, child(p, 'additionalProperties'), false);
+    if (isJsonObject(s.additionalProperties))
+      walk(s.additionalProperties, child(p, 'additionalProperties'), false);
   };
   walk(root, path, true);
   return { schema: { root, rules }, errors };
@@ -220,7 +238,11 @@ export function pruneUnknown(value: Json, s: JSONSchemaProps, path = '', root = 
     if (s.items) value.forEach((x, i) => pruned.push(...pruneUnknown(x, s.items!, indexed(path, i), false)));
     return pruned;
   }
-  if (!isJsonObject(value) || isPreserving(s) && s.properties === undefined && s.additionalProperties === undefined) return pruned;
+  if (
+    !isJsonObject(value) ||
+    (isPreserving(s) && s.properties === undefined && s.additionalProperties === undefined)
+  )
+    return pruned;
   const embedded = root || s['x-kubernetes-embedded-resource'] === true;
   for (const k of Object.keys(value)) {
     if (embedded && ROOT_KEEP.has(k)) continue;
@@ -265,7 +287,8 @@ const FORMATS: Readonly<Record<string, (s: string) => boolean>> = {
   uuid4: (s) => /^[0-9a-f]{8}-?[0-9a-f]{4}-?4[0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}$/i.test(s),
   uuid5: (s) => /^[0-9a-f]{8}-?[0-9a-f]{4}-?5[0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}$/i.test(s),
   ipv4: (s) => /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/.test(s),
-  ipv6: (s) => s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s) && !/:::/.test(s) && (s.match(/::/g) ?? []).length <= 1,
+  ipv6: (s) =>
+    s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s) && !/:::/.test(s) && (s.match(/::/g) ?? []).length <= 1,
   cidr: (s) => {
     const m = /^(.+)\/(\d{1,3})$/.exec(s);
     if (!m) return false;
@@ -274,12 +297,15 @@ const FORMATS: Readonly<Record<string, (s: string) => boolean>> = {
   },
   mac: (s) => /^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(s),
   hostname: (s) =>
-    s.length <= 253 && /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*$/.test(s),
+    s.length <= 253 &&
+    /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*$/.test(s),
   email: (s) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s),
   uri: (s) => /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(s),
   byte: (s) => /^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s),
   date: (s) => /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/.test(s),
-  'date-time': (s) => /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)),
+  'date-time': (s) =>
+    /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(s) &&
+    !Number.isNaN(Date.parse(s)),
   datetime: (s) => FORMATS['date-time']!(s),
   duration: (s) => /^(-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+|0)$/.test(s),
   hexcolor: (s) => /^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/.test(s),
@@ -294,7 +320,8 @@ function jsonType(v: Json): string {
 }
 
 function typeMatches(v: Json, s: JSONSchemaProps): boolean {
-  if (s['x-kubernetes-int-or-string']) return typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v));
+  if (s['x-kubernetes-int-or-string'])
+    return typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v));
   switch (s.type) {
     case undefined:
       return true;
@@ -324,12 +351,25 @@ function typeError(path: string, v: Json, s: JSONSchemaProps): FieldError {
 /** Value validations of one node that do not recurse (shared by properties and allOf/anyOf/oneOf/not). */
 function validateValue(v: Json, s: JSONSchemaProps, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  if (s.enum !== undefined && !s.enum.some((e) => jsonEqual(e, v))) errs.push(fieldError.notSupported(path, v, s.enum));
+  if (s.enum !== undefined && !s.enum.some((e) => jsonEqual(e, v)))
+    errs.push(fieldError.notSupported(path, v, s.enum));
   if (typeof v === 'number') {
     if (s.minimum !== undefined && (s.exclusiveMinimum ? v <= s.minimum : v < s.minimum))
-      errs.push(fieldError.invalid(path, v, `${path} in body should be greater than ${s.exclusiveMinimum ? '' : 'or equal to '}${s.minimum}`));
+      errs.push(
+        fieldError.invalid(
+          path,
+          v,
+          `${path} in body should be greater than ${s.exclusiveMinimum ? '' : 'or equal to '}${s.minimum}`,
+        ),
+      );
     if (s.maximum !== undefined && (s.exclusiveMaximum ? v >= s.maximum : v > s.maximum))
-      errs.push(fieldError.invalid(path, v, `${path} in body should be less than ${s.exclusiveMaximum ? '' : 'or equal to '}${s.maximum}`));
+      errs.push(
+        fieldError.invalid(
+          path,
+          v,
+          `${path} in body should be less than ${s.exclusiveMaximum ? '' : 'or equal to '}${s.maximum}`,
+        ),
+      );
     if (s.multipleOf !== undefined && Math.abs(v / s.multipleOf - Math.round(v / s.multipleOf)) > 1e-9)
       errs.push(fieldError.invalid(path, v, `${path} in body should be a multiple of ${s.multipleOf}`));
   }
@@ -342,12 +382,17 @@ function validateValue(v: Json, s: JSONSchemaProps, path: string): FieldError[] 
       errs.push(fieldError.invalid(path, v, `${path} in body should match '${s.pattern}'`));
     const check = s.format === undefined ? undefined : FORMATS[s.format];
     if (check !== undefined && !check(v))
-      errs.push(fieldError.invalid(path, v, `${path} in body must be of type ${s.format}: ${JSON.stringify(v)}`));
+      errs.push(
+        fieldError.invalid(path, v, `${path} in body must be of type ${s.format}: ${JSON.stringify(v)}`),
+      );
   }
   if (Array.isArray(v)) {
-    if (s.maxItems !== undefined && v.length > s.maxItems) errs.push(fieldError.tooMany(path, v.length, s.maxItems));
+    if (s.maxItems !== undefined && v.length > s.maxItems)
+      errs.push(fieldError.tooMany(path, v.length, s.maxItems));
     if (s.minItems !== undefined && v.length < s.minItems)
-      errs.push(fieldError.invalid(path, v.length, `${path} in body should have at least ${s.minItems} items`));
+      errs.push(
+        fieldError.invalid(path, v.length, `${path} in body should have at least ${s.minItems} items`),
+      );
     const listType = s['x-kubernetes-list-type'];
     if (listType === 'set') {
       v.forEach((x, i) => {
@@ -366,20 +411,38 @@ function validateValue(v: Json, s: JSONSchemaProps, path: string): FieldError[] 
     }
   }
   if (isJsonObject(v)) {
-    for (const r of s.required ?? []) if (!Object.hasOwn(v, r)) errs.push(fieldError.required(child(path, r)));
+    for (const r of s.required ?? [])
+      if (!Object.hasOwn(v, r)) errs.push(fieldError.required(child(path, r)));
     const n = Object.keys(v).length;
-    if (s.maxProperties !== undefined && n > s.maxProperties) errs.push(fieldError.tooMany(path, n, s.maxProperties));
+    if (s.maxProperties !== undefined && n > s.maxProperties)
+      errs.push(fieldError.tooMany(path, n, s.maxProperties));
     if (s.minProperties !== undefined && n < s.minProperties)
-      errs.push(fieldError.invalid(path, n, `${path} in body should have at least ${s.minProperties} properties`));
+      errs.push(
+        fieldError.invalid(path, n, `${path} in body should have at least ${s.minProperties} properties`),
+      );
   }
-  for (const sub of s.allOf ?? []) errs.push(...validateValue(v, sub, path), ...validateChildren(v, sub, path));
-  if (s.anyOf !== undefined && !s.anyOf.some((sub) => validateValue(v, sub, path).length + validateChildren(v, sub, path).length === 0))
-    errs.push(fieldError.invalid(path, jsonType(v), `${path} in body must match at least one schema in anyOf`));
+  for (const sub of s.allOf ?? [])
+    errs.push(...validateValue(v, sub, path), ...validateChildren(v, sub, path));
+  if (
+    s.anyOf !== undefined &&
+    !s.anyOf.some((sub) => validateValue(v, sub, path).length + validateChildren(v, sub, path).length === 0)
+  )
+    errs.push(
+      fieldError.invalid(path, jsonType(v), `${path} in body must match at least one schema in anyOf`),
+    );
   if (s.oneOf !== undefined) {
-    const ok = s.oneOf.filter((sub) => validateValue(v, sub, path).length + validateChildren(v, sub, path).length === 0).length;
-    if (ok !== 1) errs.push(fieldError.invalid(path, jsonType(v), `${path} in body must match exactly one schema in oneOf`));
+    const ok = s.oneOf.filter(
+      (sub) => validateValue(v, sub, path).length + validateChildren(v, sub, path).length === 0,
+    ).length;
+    if (ok !== 1)
+      errs.push(
+        fieldError.invalid(path, jsonType(v), `${path} in body must match exactly one schema in oneOf`),
+      );
   }
-  if (s.not !== undefined && validateValue(v, s.not, path).length + validateChildren(v, s.not, path).length === 0)
+  if (
+    s.not !== undefined &&
+    validateValue(v, s.not, path).length + validateChildren(v, s.not, path).length === 0
+  )
     errs.push(fieldError.invalid(path, jsonType(v), `${path} in body should not match the schema in not`));
   return errs;
 }
@@ -387,8 +450,11 @@ function validateValue(v: Json, s: JSONSchemaProps, path: string): FieldError[] 
 /** Nested value validations of the value-only schemas in allOf/anyOf/oneOf/not. */
 function validateChildren(v: Json, s: JSONSchemaProps, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  if (isJsonObject(v)) for (const [k, p] of Object.entries(s.properties ?? {})) if (Object.hasOwn(v, k)) errs.push(...validateValue(v[k]!, p, child(path, k)));
-  if (Array.isArray(v) && s.items) v.forEach((x, i) => errs.push(...validateValue(x, s.items!, indexed(path, i))));
+  if (isJsonObject(v))
+    for (const [k, p] of Object.entries(s.properties ?? {}))
+      if (Object.hasOwn(v, k)) errs.push(...validateValue(v[k]!, p, child(path, k)));
+  if (Array.isArray(v) && s.items)
+    v.forEach((x, i) => errs.push(...validateValue(x, s.items!, indexed(path, i))));
   return errs;
 }
 
@@ -398,7 +464,14 @@ const REASON_PREFIX: Readonly<Record<string, (msg: string) => string>> = {
   FieldValueDuplicate: (m) => `Duplicate value: ${m}`,
 };
 
-function runRules(v: Json, old: Json | undefined, s: JSONSchemaProps, path: string, compiled: CompiledSchema, root: boolean): FieldError[] {
+function runRules(
+  v: Json,
+  old: Json | undefined,
+  s: JSONSchemaProps,
+  path: string,
+  compiled: CompiledSchema,
+  root: boolean,
+): FieldError[] {
   const rules = compiled.rules.get(s);
   if (rules === undefined) return [];
   const errs: FieldError[] = [];
@@ -407,7 +480,10 @@ function runRules(v: Json, old: Json | undefined, s: JSONSchemaProps, path: stri
     if (r.usesOldSelf && old === undefined) continue;
     const vars = new Map<string, CelValue>([['self', self]]);
     if (old !== undefined) vars.set('oldSelf', toCelValue(old, s));
-    const fieldPath = r.source.fieldPath === undefined ? path : path + r.source.fieldPath.replace(/^\.?/, path === '' ? '' : '.');
+    const fieldPath =
+      r.source.fieldPath === undefined
+        ? path
+        : path + r.source.fieldPath.replace(/^\.?/, path === '' ? '' : '.');
     const typeShown = s.type ?? 'object';
     let detail: string | undefined;
     try {
@@ -434,7 +510,11 @@ function runRules(v: Json, old: Json | undefined, s: JSONSchemaProps, path: stri
     errs.push(
       prefix !== undefined
         ? { reason, field: fieldPath, message: prefix(detail) }
-        : { reason: 'FieldValueInvalid', field: fieldPath, message: `Invalid value: ${JSON.stringify(typeShown)}: ${detail}` },
+        : {
+            reason: 'FieldValueInvalid',
+            field: fieldPath,
+            message: `Invalid value: ${JSON.stringify(typeShown)}: ${detail}`,
+          },
     );
   }
   return errs;
@@ -446,7 +526,14 @@ function oldListItem(s: JSONSchemaProps, item: Json, old: Json | undefined): Jso
   return old.find((o) => isJsonObject(o) && keys.every((k) => jsonEqual(o[k] ?? null, item[k] ?? null)));
 }
 
-function validateNode(v: Json, old: Json | undefined, s: JSONSchemaProps, path: string, compiled: CompiledSchema, root: boolean): FieldError[] {
+function validateNode(
+  v: Json,
+  old: Json | undefined,
+  s: JSONSchemaProps,
+  path: string,
+  compiled: CompiledSchema,
+  root: boolean,
+): FieldError[] {
   if (v === null) {
     if (s.nullable) return [];
     return [typeError(path, v, s)];
@@ -454,14 +541,17 @@ function validateNode(v: Json, old: Json | undefined, s: JSONSchemaProps, path: 
   if (!typeMatches(v, s)) return [typeError(path, v, s)];
   const errs = validateValue(v, s, path);
   if (Array.isArray(v) && s.items) {
-    v.forEach((x, i) => errs.push(...validateNode(x, oldListItem(s, x, old), s.items!, indexed(path, i), compiled, false)));
+    v.forEach((x, i) =>
+      errs.push(...validateNode(x, oldListItem(s, x, old), s.items!, indexed(path, i), compiled, false)),
+    );
   }
   if (isJsonObject(v)) {
     const oldObj = isJsonObject(old ?? null) ? (old as JsonObject) : undefined;
     for (const [k, x] of Object.entries(v)) {
       if (root && ROOT_KEEP.has(k)) continue;
       const prop = s.properties?.[k];
-      if (prop !== undefined) errs.push(...validateNode(x, oldObj?.[k], prop, child(path, k), compiled, false));
+      if (prop !== undefined)
+        errs.push(...validateNode(x, oldObj?.[k], prop, child(path, k), compiled, false));
       else if (isJsonObject(s.additionalProperties))
         errs.push(...validateNode(x, oldObj?.[k], s.additionalProperties, indexed(path, k), compiled, false));
     }
@@ -475,6 +565,10 @@ function validateNode(v: Json, old: Json | undefined, s: JSONSchemaProps, path: 
  * stored object on update (for transition rules). Field paths start at the object root
  * (`spec.x`, `metadata.name`).
  */
-export function validateCustomResource(obj: JsonObject, old: JsonObject | undefined, compiled: CompiledSchema): FieldError[] {
+export function validateCustomResource(
+  obj: JsonObject,
+  old: JsonObject | undefined,
+  compiled: CompiledSchema,
+): FieldError[] {
   return validateNode(obj, old, compiled.root, '', compiled, true);
 }
