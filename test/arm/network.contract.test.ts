@@ -133,14 +133,14 @@ describe('network contract (real @azure/arm-network against the stand-in)', () =
     );
   });
 
-  it('rejects NICs without exactly one primary, with a missing subnet or pool, or above 256 ipConfigurations', async () => {
+  it('rejects NICs with two primaries, with a missing subnet or pool, or above 256 ipConfigurations', async () => {
     await rejectsWith(
       w.network.networkInterfaces.createOrUpdate(
         w.rg,
         'bad',
         nicBody([
-          { name: 'a', subnet: { id: subnet } },
-          { name: 'b', subnet: { id: subnet } },
+          { name: 'a', primary: true, subnet: { id: subnet } },
+          { name: 'b', primary: true, subnet: { id: subnet } },
         ]),
       ),
       400,
@@ -302,10 +302,7 @@ describe('network contract (real @azure/arm-network against the stand-in)', () =
     await rejectsWith(
       w.network.loadBalancers.createOrUpdate(w.rg, 'kubeegressgateway-ilb', {
         ...base,
-        loadBalancingRules: [
-          base.loadBalancingRules[0],
-          { ...base.loadBalancingRules[0], name: 'dup', backendPort: 6001 },
-        ],
+        loadBalancingRules: [...base.loadBalancingRules, { ...base.loadBalancingRules[0], name: 'dup', backendPort: 6001 }],
       }),
       400,
       'LoadBalancingRulesUseSameFrontendIpConfigurationProtocolAndPort',

@@ -299,7 +299,14 @@ export function createInstance(
     },
     diskSizeGB: num(osDisk['diskSizeGB']) ?? 30,
   };
-  storage['dataDisks'] = arr(storage['dataDisks']);
+  storage['dataDisks'] = arr(storage['dataDisks']).map((d, n) => {
+    const disk = obj(d);
+    const name = str(disk['name']) ?? `${vmssName}_${vmssName}_${instanceId}_disk${n + 2}_${randomUUID().replace(/-/g, '')}`;
+    return { ...disk, name, managedDisk: { storageAccountType: 'Standard_LRS', ...obj(disk['managedDisk']), id: `${rgId}/providers/Microsoft.Compute/disks/${name}` } };
+  });
+  const image = obj(storage['imageReference']);
+  if (str(image['version']) !== undefined)
+    storage['imageReference'] = { ...image, exactVersion: image['version'] === 'latest' ? '1.0.20250101' : image['version'] ?? '' };
   const sku = obj(vmss.body['sku']);
   const body: JsonObject = {
     name: `${vmssName}_${instanceId}`,

@@ -64,12 +64,13 @@ export function planIpConfigurations(
       );
     names.add(name.toLowerCase());
   }
+  // NRP makes the first ipConfiguration primary when none says so (NetworkInterfaceCreate example).
   const primaries = configs.filter((c) => obj(c['properties'])['primary'] === true);
-  if (configs.length > 1 && primaries.length !== 1)
+  if (primaries.length > 1)
     throw new ArmError(
       400,
       'NicMustHaveExactlyOnePrimaryIpConfiguration',
-      `Network interface ${ownerId} must have exactly one primary IP configuration; it has ${primaries.length}.`,
+      `Network interface ${ownerId} has ${primaries.length} IP configurations marked primary; exactly one may be.`,
     );
   const primary = primaries[0] ?? configs[0];
   const primarySubnetId = str(obj(obj(primary?.['properties'])['subnet'])['id']);
@@ -116,7 +117,7 @@ export function planIpConfigurations(
     });
     plans.push({
       name,
-      primary: configs.length === 1 ? true : input['primary'] === true,
+      primary: c === primary,
       subnet,
       privateIPAddress,
       method,
