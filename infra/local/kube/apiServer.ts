@@ -1018,7 +1018,11 @@ export class ApiServer {
   }
 
   private gcRound(): void {
-    for (const { resource, object } of [...this.store.entries()]) {
+    for (const entry of [...this.store.entries()]) {
+      // earlier steps of this round may have changed or deleted the object: use its live state
+      const live = this.store.byUid(stringAt(metadataOf(entry.object), 'uid') ?? '');
+      if (live === undefined) continue;
+      const { resource, object } = live;
       const m = metadataOf(object);
       const uid = stringAt(m, 'uid') ?? '';
       const current = (): JsonObject | undefined => this.store.byUid(uid)?.object;
