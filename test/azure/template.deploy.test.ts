@@ -438,6 +438,46 @@ describe('deploying the template (in memory)', () => {
     });
   });
 
+  it('gives every resource a name Azure accepts, even with the longest app name allowed', () => {
+    // learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules
+    const rules: Record<string, RegExp> = {
+      'Microsoft.Storage/storageAccounts': /^[a-z0-9]{3,24}$/,
+      'Microsoft.Web/sites': /^[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]$/,
+      'Microsoft.Web/serverfarms': /^[A-Za-z0-9-]{1,60}$/,
+      'Microsoft.Resources/deployments': /^[-\w.()]{1,64}$/,
+      'Microsoft.ManagedIdentity/userAssignedIdentities': /^[A-Za-z0-9][-\w]{2,127}$/,
+      'Microsoft.EventGrid/systemTopics': /^[A-Za-z0-9-]{3,128}$/,
+      'Microsoft.Insights/components': /^[^%&\\?/]{1,260}$/,
+      'Microsoft.OperationalInsights/workspaces': /^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/,
+    };
+    const longest = 'e'.repeat(readTemplate().parameters.appName!.maxLength as number);
+    for (const appName of [undefined, longest]) {
+      const d = deploy({
+        ...MI,
+        ...(appName ? { appName } : {}),
+        networkResourceGroup: 'net-rg',
+        loadBalancerResourceGroup: 'ilb-rg',
+        deployEventSubscription: true,
+        watchNetworkResourceGroup: true,
+      });
+      let checked = 0;
+      for (const r of d.resources) {
+        const rule = rules[r.type];
+        if (!rule) continue;
+        checked++;
+        assert.match(r.name, rule, `${r.type} name ${r.name}`);
+      }
+      assert.ok(checked >= 12, `${checked} names checked`);
+      const subscriptionName = only(
+        resourcesOfType(d, 'Microsoft.EventGrid/systemTopics/eventSubscriptions').filter(
+          (x) => x.resourceGroup === GATEWAY_RG,
+        ),
+        'subscription',
+      ).name.split('/')[1]!;
+      assert.match(subscriptionName, /^[A-Za-z0-9-]{3,64}$/);
+    }
+  });
+
   it('deploys with the parameters example file, which names only template parameters', () => {
     const file = JSON.parse(readFileSync(parametersExamplePath, 'utf8')) as {
       parameters: Record<string, { value: unknown }>;

@@ -13,7 +13,10 @@ export const parametersExamplePath = fileURLToPath(
 );
 
 export type TemplateJson = {
-  parameters: Record<string, { type: string; defaultValue?: unknown; allowedValues?: unknown[] }>;
+  parameters: Record<
+    string,
+    { type: string; defaultValue?: unknown; allowedValues?: unknown[]; maxLength?: number }
+  >;
   variables: Record<string, unknown>;
   resources: Record<string, unknown>[];
   outputs: Record<string, { type: string; value: unknown }>;
