@@ -98,10 +98,10 @@ describe('deletion propagation, namespaces, dry runs', () => {
       body: { metadata: { name: 'bg-owner' } },
     });
     await core.createNamespacedConfigMap({ namespace: 'default', body: owned('bg-dep', bg) });
-    const status = (await core.deleteNamespacedConfigMap({
+    const status = await core.deleteNamespacedConfigMap({
       namespace: 'default',
       name: 'bg-owner',
-    }));
+    });
     assert.equal(status.status, 'Success');
     await until(
       async () =>
