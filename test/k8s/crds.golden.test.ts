@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes JSON bodies are untyped here on purpose */
 /**
  * The checked-in CRD YAML is exactly what `npm run render:crds` renders from the core's schema data, and
  * every CRD is a valid apiextensions.k8s.io/v1 object.

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- Kubernetes JSON bodies are untyped here on purpose */
 /**
  * egret's CRDs served by the Kubernetes API stand-in, driven through the real client-node: the API
  * server refuses what the schema can refuse and names the field, applies defaults, serves the status
@@ -29,7 +30,7 @@ describe('egret CRDs on the API stand-in', () => {
   after(async () => world.stop());
 
   const create = (body: Record<string, unknown>) =>
-    world.custom.createNamespacedCustomObject({ ...SGC, namespace: 'default', body }) as Promise<any>;
+    world.custom.createNamespacedCustomObject({ ...SGC, namespace: 'default', body });
 
   async function refusal(
     body: Record<string, unknown>,
@@ -109,7 +110,7 @@ describe('egret CRDs on the API stand-in', () => {
       status: { egressIpPrefix: '1.2.3.0/31' },
     });
     assert.equal(created.status, undefined);
-    const patched = (await world.custom.patchNamespacedCustomObjectStatus(
+    const patched = await world.custom.patchNamespacedCustomObjectStatus(
       {
         ...SGC,
         namespace: 'default',
@@ -117,7 +118,7 @@ describe('egret CRDs on the API stand-in', () => {
         body: { status: { egressIpPrefix: '1.2.3.0/31' }, spec: { gatewayNodepoolName: 'other' } },
       },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-    )) as any;
+    );
     assert.equal(patched.status.egressIpPrefix, '1.2.3.0/31');
     assert.equal(patched.spec.gatewayNodepoolName, 'gwpool');
     assert.equal(patched.metadata.generation, 1);
@@ -209,13 +210,13 @@ describe('egret CRDs on the API stand-in', () => {
       }),
       (e) => /spec\.podIpAddress/.test(statusOf(e).message) && /spec\.podPublicKey/.test(statusOf(e).message),
     );
-    const created = (await world.custom.createNamespacedCustomObject({
+    const created = await world.custom.createNamespacedCustomObject({
       ...ref,
       body: body({
         podIpAddress: '10.1.0.5/32',
         podPublicKey: 'hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=',
       }),
-    })) as any;
+    });
     assert.equal(created.spec.podIpAddress, '10.1.0.5/32');
   });
 });
