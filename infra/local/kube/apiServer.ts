@@ -509,7 +509,7 @@ export class ApiServer {
     if (stringAt(metadataOf(ns), 'deletionTimestamp') !== undefined)
       throw forbidden(
         gr(t.type),
-        stringAt({ n: t.name ?? '' }, 'n') ?? '',
+        t.name ?? '',
         `unable to create new content in namespace ${t.namespace ?? ''} because it is being terminated`,
       );
   }

@@ -4,7 +4,7 @@
  * A change older than the history window is "compacted": watching or continuing a list
  * from before it answers 410 Gone, as a real API server does after etcd compaction.
  */
-import { cloneJson, metadataOf, stringAt, type JsonObject } from './json.js';
+import { metadataOf, stringAt, type JsonObject } from './json.js';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -152,10 +152,5 @@ export class ObjectStore {
   subscribe(listener: (c: Change) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  /** A deep copy of a stored object, safe to hand out. */
-  static copy(o: JsonObject): JsonObject {
-    return cloneJson(o);
   }
 }
