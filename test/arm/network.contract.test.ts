@@ -302,7 +302,10 @@ describe('network contract (real @azure/arm-network against the stand-in)', () =
     await rejectsWith(
       w.network.loadBalancers.createOrUpdate(w.rg, 'kubeegressgateway-ilb', {
         ...base,
-        loadBalancingRules: [...base.loadBalancingRules, { ...base.loadBalancingRules[0], name: 'dup', backendPort: 6001 }],
+        loadBalancingRules: [
+          ...base.loadBalancingRules,
+          { ...base.loadBalancingRules[0], name: 'dup', backendPort: 6001 },
+        ],
       }),
       400,
       'LoadBalancingRulesUseSameFrontendIpConfigurationProtocolAndPort',

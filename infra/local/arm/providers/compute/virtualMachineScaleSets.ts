@@ -198,6 +198,20 @@ function withModelDefaults(body: JsonObject, existing: StoredResource | undefine
     );
   if (Object.keys(network).length > 0) profile['networkProfile'] = network;
   profile['securityProfile'] = profile['securityProfile'] ?? { securityType: 'Standard' };
+  const extensionProfile = obj(profile['extensionProfile']);
+  if (Array.isArray(extensionProfile['extensions'])) {
+    const vmssId = str(body['id']) ?? existing?.id ?? '';
+    extensionProfile['extensions'] = arr(extensionProfile['extensions']).map((e) => {
+      const ext = obj(e);
+      return {
+        ...ext,
+        id: `${vmssId}/extensions/${str(ext['name']) ?? ''}`,
+        type: 'Microsoft.Compute/virtualMachineScaleSets/extensions',
+        properties: { ...obj(ext['properties']), provisioningState: 'Succeeded' },
+      };
+    });
+    profile['extensionProfile'] = extensionProfile;
+  }
   props['virtualMachineProfile'] = profile;
   props['upgradePolicy'] = props['upgradePolicy'] ?? { mode: 'Manual' };
   props['singlePlacementGroup'] = props['singlePlacementGroup'] ?? true;
@@ -245,6 +259,7 @@ export function writeScaleSet(
   const oldProfile = clone(obj(obj(existing?.body['properties'])['virtualMachineProfile']));
   let body = existing ? deepMerge(existing.body, patch) : patch;
   if (existing && input['tags'] !== undefined) body['tags'] = clone(input['tags']);
+  body['id'] = id;
   body = withModelDefaults(body, existing);
   validateNetworkConfigs(ctx, id, modelNetworkConfigs({ body } as StoredResource));
   const capacity = num(obj(body['sku'])['capacity']) ?? 0;

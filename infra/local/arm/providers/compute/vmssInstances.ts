@@ -34,6 +34,7 @@ import {
 } from '../context.js';
 import {
   INSTANCE_NIC_TYPE,
+  internalDomainNameSuffix,
   PREFIX_TYPE,
   takeFromPool,
   takeFromPrefix,
@@ -237,7 +238,16 @@ export function applyInstanceNetwork(
       properties: {
         provisioningState: 'Succeeded',
         ipConfigurations,
-        dnsSettings: { dnsServers: [], appliedDnsServers: [] },
+        dnsSettings: {
+          dnsServers: [],
+          appliedDnsServers: [],
+          internalDomainNameSuffix: internalDomainNameSuffix(
+            str(
+              obj(obj(ipConfigurations[0])['properties'])['subnet'] &&
+                obj(obj(obj(ipConfigurations[0])['properties'])['subnet'])['id'],
+            ),
+          ),
+        },
         macAddress: macAddressOf(nicId),
         enableAcceleratedNetworking: cp['enableAcceleratedNetworking'] ?? false,
         enableIPForwarding: cp['enableIPForwarding'] ?? false,
@@ -301,12 +311,25 @@ export function createInstance(
   };
   storage['dataDisks'] = arr(storage['dataDisks']).map((d, n) => {
     const disk = obj(d);
-    const name = str(disk['name']) ?? `${vmssName}_${vmssName}_${instanceId}_disk${n + 2}_${randomUUID().replace(/-/g, '')}`;
-    return { ...disk, name, managedDisk: { storageAccountType: 'Standard_LRS', ...obj(disk['managedDisk']), id: `${rgId}/providers/Microsoft.Compute/disks/${name}` } };
+    const name =
+      str(disk['name']) ??
+      `${vmssName}_${vmssName}_${instanceId}_disk${n + 2}_${randomUUID().replace(/-/g, '')}`;
+    return {
+      ...disk,
+      name,
+      managedDisk: {
+        storageAccountType: 'Standard_LRS',
+        ...obj(disk['managedDisk']),
+        id: `${rgId}/providers/Microsoft.Compute/disks/${name}`,
+      },
+    };
   });
   const image = obj(storage['imageReference']);
   if (str(image['version']) !== undefined)
-    storage['imageReference'] = { ...image, exactVersion: image['version'] === 'latest' ? '1.0.20250101' : image['version'] ?? '' };
+    storage['imageReference'] = {
+      ...image,
+      exactVersion: image['version'] === 'latest' ? '1.0.20250101' : (image['version'] ?? ''),
+    };
   const sku = obj(vmss.body['sku']);
   const body: JsonObject = {
     name: `${vmssName}_${instanceId}`,

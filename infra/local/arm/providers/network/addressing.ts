@@ -5,6 +5,7 @@
  * "which addresses of this subnet / prefix are taken", "who is in this backend pool" and every other
  * back-reference, so nothing has to be kept in sync by hand.
  */
+import { createHash } from 'node:crypto';
 import { ArmError } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
 import { arr, isObject, obj, str } from '../../core/json.js';
@@ -282,6 +283,12 @@ export function findBackendPool(ctx: ProviderContext, poolId: string): JsonObjec
   return arr(obj(lb.body['properties'])['backendAddressPools']).find(
     (p): p is JsonObject => isObject(p) && str(p['name'])?.toLowerCase() === name,
   );
+}
+
+/** NRP's per-VNet DNS suffix, e.g. `3x4lbzvu5ixuxk0wqy4ofvfgnh.ax.internal.cloudapp.net`. */
+export function internalDomainNameSuffix(subnetId: string | undefined): string {
+  const vnet = (subnetId ?? '').toLowerCase().split('/subnets/')[0] ?? '';
+  return `${createHash('sha256').update(vnet).digest('hex').slice(0, 26)}.ax.internal.cloudapp.net`;
 }
 
 export function keyOfId(id: string): string {

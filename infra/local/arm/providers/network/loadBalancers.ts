@@ -271,6 +271,7 @@ export function buildLoadBalancer(
     rp['loadDistribution'] = str(rp['loadDistribution']) ?? 'Default';
     rp['enableTcpReset'] = rp['enableTcpReset'] ?? false;
     rp['disableOutboundSnat'] = rp['disableOutboundSnat'] ?? false;
+    rp['enableConnectionTracking'] = rp['enableConnectionTracking'] ?? false;
     const frontendKey = `${String(str(obj(rp['frontendIPConfiguration'])['id'])).toLowerCase()}|${protocol}|${frontendPort}`;
     const clash = frontendUse.get(frontendKey);
     if (clash !== undefined)

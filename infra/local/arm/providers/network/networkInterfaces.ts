@@ -21,7 +21,7 @@ import {
   requireLocation,
   requireResourceGroup,
 } from '../context.js';
-import { ipConsumers, NIC_TYPE, PIP_TYPE } from './addressing.js';
+import { internalDomainNameSuffix, ipConsumers, NIC_TYPE, PIP_TYPE } from './addressing.js';
 import { ipConfigurationBody, ipConfigurationsOf, planIpConfigurations } from './ipConfigurations.js';
 import { networkDelete, networkPut, renderChildren } from './networkWrites.js';
 
@@ -155,7 +155,12 @@ export function buildNetworkInterface(
     properties: {
       ...props,
       ipConfigurations,
-      dnsSettings: { dnsServers: [], appliedDnsServers: [], ...obj(props['dnsSettings']) },
+      dnsSettings: {
+        dnsServers: [],
+        appliedDnsServers: [],
+        internalDomainNameSuffix: internalDomainNameSuffix(plans[0]?.subnet.id),
+        ...obj(props['dnsSettings']),
+      },
       enableAcceleratedNetworking: props['enableAcceleratedNetworking'] ?? false,
       enableIPForwarding: props['enableIPForwarding'] ?? false,
       vnetEncryptionSupported: false,
