@@ -197,6 +197,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const read = (name: string, check?: { readonly pattern: RegExp; readonly what: string }): string => {
     const s = spec(name);
     const v = get(name) ?? s.default;
+    // An app setting that still reads @Microsoft.KeyVault(...) is a Key Vault reference the platform
+    // could not resolve (missing access policy/role, wrong URI): never use it as the value.
+    if (v?.startsWith('@Microsoft.KeyVault(')) {
+      problems.push(
+        `${name} is an unresolved Key Vault reference; check the app's identity can read the secret`,
+      );
+      return '';
+    }
     if (v === undefined) {
       if (s.required) problems.push(`${name} is required: ${s.description}`);
       return '';

@@ -54,9 +54,12 @@ export function poolKey(ref: PoolRef): string {
   }
 }
 
-/** True when a string is usable as a Table Storage key (egret validates keys itself: Azurite answers 500). */
+/**
+ * True when a string is usable as a Table Storage key: no `/ \\ # ?` or control characters, at most 1 KiB
+ * of UTF-16 (512 characters). egret validates keys itself because Azurite answers 500 where Azure answers 400.
+ */
 export function isTableSafeKey(key: string): boolean {
-  return key.length > 0 && key.length <= 1024 && !/[/\\#?\u0000-\u001f\u007f-\u009f]/.test(key);
+  return key.length > 0 && key.length <= 512 && !/[/\\#?\u0000-\u001f\u007f-\u009f]/.test(key);
 }
 
 /** Sorted, lower-cased, de-duplicated VM names: the identity of a standalone-VM pool. */

@@ -68,6 +68,14 @@ describe('loadConfig', () => {
     });
   });
 
+  it('refuses a Key Vault reference the platform could not resolve', () => {
+    const message = problemsOf({
+      ...base,
+      RELAY_SHARED_SECRET: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/relay/)',
+    });
+    assert.match(message, /RELAY_SHARED_SECRET is an unresolved Key Vault reference/);
+  });
+
   it('rejects a short relay secret, a malformed subscription and a stand-in without its CA', () => {
     const message = problemsOf({
       ...base,
