@@ -21,6 +21,7 @@ const COMPUTE = '2026-04-01';
 const NETWORK = '2026-01-01';
 const VMSS_NIC = '2018-10-01';
 type J = Record<string, unknown>;
+const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
 interface Example {
   readonly parameters: J;
@@ -410,7 +411,7 @@ async function seededDelete(c: Ctx, path: string, body: unknown, api: string) {
 const vmssSeedBody = (c: Ctx, instanceBody: J, capacity: number): J => {
   const props = (instanceBody['properties'] ?? {}) as J;
   const os = { ...((props['osProfile'] ?? {}) as J) };
-  const prefix = String(os['computerName'] ?? 'vm').slice(0, 9);
+  const prefix = text(os['computerName'] ?? 'vm').slice(0, 9);
   delete os['computerName'];
   return {
     location: instanceBody['location'],
@@ -780,7 +781,7 @@ async function seedVmssForNic(c: Ctx, vmss: string, nic: J): Promise<void> {
   const props = nic['properties'] as J;
   const ipcs = (props['ipConfigurations'] as J[]).map((ic) => {
     const p = ic['properties'] as J;
-    const pip = String(((p['publicIPAddress'] ?? {}) as J)['id'] ?? '')
+    const pip = text(((p['publicIPAddress'] ?? {}) as J)['id'] ?? '')
       .split('/')
       .pop();
     return {

@@ -4,7 +4,7 @@
  */
 import { ArmError } from './core/armError.js';
 import type { Json, JsonObject } from './core/json.js';
-import { arr, isObject, num, obj, str } from './core/json.js';
+import { arr, isObject, num, obj, str, text } from './core/json.js';
 import { lastName } from './core/resourceId.js';
 import type { EmitterSettings, DeliveryRecord, SubscriberSpec } from './engines/eventGridEmitter.js';
 import type { FaultEngine, FaultRule, FaultRuleSpec } from './engines/faultEngine.js';
@@ -214,14 +214,14 @@ export async function serveAdmin(
   const key = `${method} ${path.replace(/\/+$/, '') || '/'}`;
   switch (key) {
     case 'POST /seed':
-      return ok((await admin.seed(b as WorldSpec)) as unknown as Json);
+      return ok((await admin.seed(b)) as unknown as Json);
     case 'POST /vmss/scale':
       await admin.scaleVmss({ vmssId: str(b['vmssId']) ?? '', capacity: num(b['capacity']) ?? 0 });
       return ok();
     case 'POST /vmss/deleteInstance':
       await admin.deleteVmssInstance({
         vmssId: str(b['vmssId']) ?? '',
-        instanceId: String(b['instanceId'] ?? ''),
+        instanceId: text(b['instanceId'] ?? ''),
       });
       return ok();
     case 'POST /vmss/stripSecondaryIpConfigs':
@@ -241,16 +241,16 @@ export async function serveAdmin(
       admin.clearFaults();
       return ok();
     case 'PUT /latency':
-      admin.setLatency(b as LatencySettings);
+      admin.setLatency(b);
       return ok();
     case 'PUT /throttle':
-      admin.setThrottle(b as ThrottleSettings);
+      admin.setThrottle(b);
       return ok();
     case 'PUT /lro':
-      admin.setLro(b as LroSettings);
+      admin.setLro(b);
       return ok();
     case 'PUT /events/settings':
-      admin.setEvents(b as EmitterSettings);
+      admin.setEvents(b);
       return ok();
     case 'GET /requests':
       return ok([...admin.requests()] as unknown as Json);

@@ -9,10 +9,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ArmError } from './core/armError.js';
 import type { Json, JsonObject } from './core/json.js';
-import { isObject } from './core/json.js';
+import { isObject, text } from './core/json.js';
 import type { FaultEngine } from './engines/faultEngine.js';
 import type { RequestLog } from './engines/requestLog.js';
-import type { BucketRequest, ThrottleEngine } from './engines/throttleEngine.js';
+import type { BucketRequest, ComputePolicy, ThrottleEngine } from './engines/throttleEngine.js';
 import type { ProviderContext } from './providers/context.js';
 import type { ApiFamily, ArmReply, ArmRequest, Method, Router } from './router.js';
 
@@ -208,7 +208,7 @@ export class ArmServer {
   /** Takes ARM's and Compute's tokens; throws the 429 ARM or Compute would answer. */
   private takeThrottle(
     req: ArmRequest,
-    policy: ReturnType<NonNullable<import('./router.js').Route['computePolicy']>>,
+    policy: ComputePolicy | undefined,
     resourceId: string | undefined,
   ): Record<string, string> {
     const { throttle, ctx } = this.deps;
@@ -275,7 +275,7 @@ export class ArmServer {
   ): void {
     entry.status = reply.status;
     const body = reply.body;
-    if (isObject(body) && isObject(body['error'])) entry.errorCode = String(body['error']['code']);
+    if (isObject(body) && isObject(body['error'])) entry.errorCode = text(body['error']['code']);
     send(res, body, reply.status, { ...headers, ...reply.headers });
   }
 }

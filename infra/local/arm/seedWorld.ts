@@ -5,6 +5,7 @@
  * through the resource providers (same validation and allocation as a client write), then the
  * operations are awaited; seeding emits no Event Grid events and leaves no request-log entries.
  */
+import { text } from './core/json.js';
 import type { JsonObject } from './core/json.js';
 import { resourceGroupId } from './core/resourceId.js';
 import type { ProviderContext } from './providers/context.js';
@@ -196,7 +197,7 @@ export async function seedWorld(
       const vmss = ctx.store.get(s.id);
       scaleSets[name] = {
         id: s.id,
-        instanceIds: vmss ? instancesOf(ctx, vmss).map((i) => String(i.body['instanceId'])) : [],
+        instanceIds: vmss ? instancesOf(ctx, vmss).map((i) => text(i.body['instanceId'])) : [],
       };
     }
     return {

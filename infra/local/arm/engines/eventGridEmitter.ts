@@ -7,6 +7,7 @@
  * once and unordered, non-2xx answers are retried on a (shortened) schedule, and 400/401/403/404/413
  * are not retried. Knobs make duplicates and reordering happen on purpose.
  */
+import { text } from '../core/json.js';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -277,8 +278,8 @@ export class EventGridEmitter {
     type: 'Notification' | 'SubscriptionValidation',
     accept?: (body: string) => boolean,
   ): Promise<boolean> {
-    const ids = events.map((e) => String(e['id']));
-    const eventType = String(events[0]?.['eventType'] ?? '');
+    const ids = events.map((e) => text(e['id']));
+    const eventType = text(events[0]?.['eventType'] ?? '');
     for (let attempt = 1; attempt <= this.settings.maxDeliveryAttempts && !this.stopped; attempt++) {
       const res = await post(sub.spec, events, {
         'aeg-event-type': type,
@@ -310,7 +311,7 @@ export class EventGridEmitter {
 function matches(sub: SubscriberSpec, event: JsonObject, spec: ArmEventSpec): boolean {
   if (sub.resourceGroup !== undefined && sub.resourceGroup.toLowerCase() !== spec.resourceGroup.toLowerCase())
     return false;
-  if (sub.includedEventTypes !== undefined && !sub.includedEventTypes.includes(String(event['eventType'])))
+  if (sub.includedEventTypes !== undefined && !sub.includedEventTypes.includes(text(event['eventType'])))
     return false;
   if (
     sub.subjectBeginsWith !== undefined &&

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, armErrors } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
-import { arr, clone, deepMerge, jsonEqual, num, obj, str } from '../../core/json.js';
+import { arr, clone, deepMerge, jsonEqual, num, obj, str, text } from '../../core/json.js';
 import { parseResourceId } from '../../core/resourceId.js';
 import type { OperationFailure } from '../../engines/lroEngine.js';
 import type { ArmReply, ArmRequest, Route } from '../../router.js';
@@ -159,12 +159,12 @@ function instancesFromBody(
   vmss: StoredResource,
   paramName: string,
 ): StoredResource[] {
-  const ids = arr(obj(req.body)['instanceIds']).map((x) => String(x));
+  const ids = arr(obj(req.body)['instanceIds']).map((x) => text(x));
   if (req.body?.['instanceIds'] === undefined)
     throw armErrors.invalidParameter(`Required parameter '${paramName}' is missing (null).`, paramName);
   const instances = instancesOf(ctx, vmss);
   return ids.map((id) => {
-    const found = instances.find((i) => String(i.body['instanceId']) === id);
+    const found = instances.find((i) => text(i.body['instanceId']) === id);
     if (!found || obj(found.body['properties'])['provisioningState'] === 'Deleting')
       throw armErrors.invalidParameter(
         `The provided instanceId ${id} is not an active Virtual Machine Scale Set VM instanceId.`,
@@ -327,7 +327,7 @@ export function writeScaleSet(
   const headers = beginOperation(ctx, {
     provider: 'Microsoft.Compute',
     kind: 'vmssWrite',
-    location: String(vmss.body['location'] ?? ctx.config.location),
+    location: text(vmss.body['location'] ?? ctx.config.location),
     locks: [vmssLock(id)],
     event: eventFor(req, {
       kind: 'write',
@@ -359,7 +359,7 @@ function deleteScaleSet(ctx: ProviderContext, req: ArmRequest, id: string): ArmR
   const headers = beginOperation(ctx, {
     provider: 'Microsoft.Compute',
     kind: 'vmssDelete',
-    location: String(vmss.body['location'] ?? ctx.config.location),
+    location: text(vmss.body['location'] ?? ctx.config.location),
     locks: [vmssLock(id)],
     event: eventFor(req, {
       kind: 'delete',
@@ -404,7 +404,7 @@ function manualUpgrade(ctx: ProviderContext, req: ArmRequest, vmss: StoredResour
   const headers = beginOperation(ctx, {
     provider: 'Microsoft.Compute',
     kind: 'vmssAction',
-    location: String(vmss.body['location'] ?? ctx.config.location),
+    location: text(vmss.body['location'] ?? ctx.config.location),
     locks: [vmssLock(vmss.id)],
     event: eventFor(req, {
       kind: 'action',

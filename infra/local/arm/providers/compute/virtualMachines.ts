@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, armErrors } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
-import { arr, clone, deepMerge, isObject, obj, str } from '../../core/json.js';
+import { arr, clone, deepMerge, isObject, obj, str, text } from '../../core/json.js';
 import { isIdOfType, parseResourceId, sameId } from '../../core/resourceId.js';
 import type { ArmReply, ArmRequest, Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
@@ -223,7 +223,7 @@ export function writeVirtualMachine(
   const headers = beginOperation(ctx, {
     provider: 'Microsoft.Compute',
     kind: 'vmWrite',
-    location: String(body['location'] ?? ctx.config.location),
+    location: text(body['location'] ?? ctx.config.location),
     locks: [vmLock(id)],
     event: eventFor(req, {
       kind: 'write',
@@ -252,7 +252,7 @@ export function deleteVirtualMachine(ctx: ProviderContext, req: ArmRequest, id: 
   const headers = beginOperation(ctx, {
     provider: 'Microsoft.Compute',
     kind: 'vmDelete',
-    location: String(vm.body['location'] ?? ctx.config.location),
+    location: text(vm.body['location'] ?? ctx.config.location),
     locks: [vmLock(id)],
     event: eventFor(req, {
       kind: 'delete',

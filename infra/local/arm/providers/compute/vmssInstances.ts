@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, armErrors } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
-import { arr, clone, deepMerge, isObject, jsonEqual, num, obj, str } from '../../core/json.js';
+import { arr, clone, deepMerge, isObject, jsonEqual, num, obj, str, text } from '../../core/json.js';
 import { isIdOfType, lastName, parseResourceId, sameId } from '../../core/resourceId.js';
 import type { OperationFailure } from '../../engines/lroEngine.js';
 import type { ArmRequest, Route } from '../../router.js';
@@ -142,7 +142,7 @@ export function validateNetworkConfigs(
     const ipcs = arr(obj(c['properties'])['ipConfigurations']).filter(isObject);
     if (ipcs.length === 0)
       throw armErrors.invalidParameter(
-        `Network interface configuration ${String(c['name'])} has no IP configuration.`,
+        `Network interface configuration ${text(c['name'])} has no IP configuration.`,
         'ipConfigurations',
       );
     for (const ic of ipcs) {
@@ -407,7 +407,7 @@ export function renderInstanceNic(nic: StoredResource): JsonObject {
   const props = obj(body['properties']);
   props['ipConfigurations'] = arr(props['ipConfigurations']).map((c) => {
     const ic = clone(obj(c));
-    ic['id'] = `${nic.id}/ipConfigurations/${String(ic['name'])}`;
+    ic['id'] = `${nic.id}/ipConfigurations/${text(ic['name'])}`;
     ic['etag'] = nic.etag;
     obj(ic['properties'])['provisioningState'] = 'Succeeded';
     return ic;
@@ -597,7 +597,7 @@ export function vmssInstanceRoutes(ctx: ProviderContext): Route[] {
       api: 'vmssNic',
       handler: (req) => {
         const nic = nicOf(req);
-        const name = String(ipConfigOf(req)['name']);
+        const name = text(ipConfigOf(req)['name']);
         const pip = instancePublicIp(nic, name);
         return page(ctx, req, pip ? [pip] : []);
       },
@@ -608,7 +608,7 @@ export function vmssInstanceRoutes(ctx: ProviderContext): Route[] {
       api: 'vmssNic',
       handler: (req) => {
         const nic = nicOf(req);
-        const name = String(ipConfigOf(req)['name']);
+        const name = text(ipConfigOf(req)['name']);
         const pip = instancePublicIp(nic, name);
         if (
           !pip ||
@@ -631,7 +631,7 @@ function updateInstance(
   instance: StoredResource,
 ) {
   checkPreconditions(req, instance);
-  if (ctx.lro.isLocked(touchesInstance(vmss.id, String(instance.body['instanceId']))))
+  if (ctx.lro.isLocked(touchesInstance(vmss.id, text(instance.body['instanceId']))))
     throw concurrentConflict();
   const input = requireBody(req);
   const patch: JsonObject = {};
@@ -665,8 +665,8 @@ function updateInstance(
   const headers = beginOperation(ctx, {
     provider: 'Microsoft.Compute',
     kind: 'vmssVmWrite',
-    location: String(vmss.body['location'] ?? ctx.config.location),
-    locks: [instanceLock(vmss.id, String(instance.body['instanceId']))],
+    location: text(vmss.body['location'] ?? ctx.config.location),
+    locks: [instanceLock(vmss.id, text(instance.body['instanceId']))],
     event: eventFor(req, {
       kind: 'write',
       operationName: `${INSTANCE_TYPE}/write`,
@@ -698,7 +698,7 @@ export function deleteInstances(
 ) {
   const lockTest =
     mode === 'instance'
-      ? touchesInstance(vmss.id, String(instances[0]?.body['instanceId']))
+      ? touchesInstance(vmss.id, text(instances[0]?.body['instanceId']))
       : touchesScaleSet(vmss.id);
   if (ctx.lro.isLocked(lockTest)) throw concurrentConflict();
   for (const i of instances) setInstanceState(ctx, i, 'Deleting');
@@ -710,11 +710,11 @@ export function deleteInstances(
   const headers = beginOperation(ctx, {
     provider: 'Microsoft.Compute',
     kind: mode === 'instance' ? 'vmssVmDelete' : 'vmssAction',
-    location: String(vmss.body['location'] ?? ctx.config.location),
+    location: text(vmss.body['location'] ?? ctx.config.location),
     locks:
       mode === 'instance'
-        ? [instanceLock(vmss.id, String(instances[0]?.body['instanceId']))]
-        : instances.map((i) => instanceLock(vmss.id, String(i.body['instanceId']))).concat(vmssLock(vmss.id)),
+        ? [instanceLock(vmss.id, text(instances[0]?.body['instanceId']))]
+        : instances.map((i) => instanceLock(vmss.id, text(i.body['instanceId']))).concat(vmssLock(vmss.id)),
     event: eventFor(req, {
       kind: mode === 'instance' ? 'delete' : 'action',
       operationName: mode === 'instance' ? `${INSTANCE_TYPE}/delete` : `${VMSS_TYPE}/delete/action`,

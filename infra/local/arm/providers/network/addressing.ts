@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { ArmError } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
-import { arr, isObject, obj, str } from '../../core/json.js';
+import { arr, isObject, obj, str, text } from '../../core/json.js';
 import type { Cidr } from '../../core/ipam.js';
 import {
   allocateInPrefix,
@@ -106,7 +106,7 @@ export function findSubnet(ctx: ProviderContext, subnetId: string | undefined): 
     const prefix = str(props['addressPrefix']) ?? str(arr(props['addressPrefixes'])[0]);
     const cidr = prefix === undefined ? undefined : parseCidr(prefix);
     if (!cidr) return undefined;
-    return { vnet, subnet: s, id: `${vnet.id}/subnets/${String(s['name'])}`, cidr };
+    return { vnet, subnet: s, id: `${vnet.id}/subnets/${text(s['name'])}`, cidr };
   }
   return undefined;
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, armErrors } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
-import { arr, clone, isObject, num, obj, str } from '../../core/json.js';
+import { arr, clone, isObject, num, obj, str, text } from '../../core/json.js';
 import { sameId } from '../../core/resourceId.js';
 import type { ArmRequest, Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
@@ -109,7 +109,7 @@ export function loadBalancerRoutes(ctx: ProviderContext): Route[] {
           operationType: LB_TYPE,
           checkDeletable: (r) => {
             for (const p of arr(obj(r.body['properties'])['backendAddressPools']))
-              checkPoolUnused(ctx, `${r.id}/backendAddressPools/${String(obj(p)['name'])}`);
+              checkPoolUnused(ctx, `${r.id}/backendAddressPools/${text(obj(p)['name'])}`);
           },
         }),
     },
@@ -136,7 +136,7 @@ function namedList(props: JsonObject, key: string, lbIdValue: string): JsonObjec
 
 function refersTo(ref: unknown, lbIdValue: string, key: string, names: readonly JsonObject[]): boolean {
   const id = str(obj(ref)['id']);
-  return id !== undefined && names.some((n) => sameId(id, `${lbIdValue}/${key}/${String(n['name'])}`));
+  return id !== undefined && names.some((n) => sameId(id, `${lbIdValue}/${key}/${text(n['name'])}`));
 }
 
 /** Validates a whole-LB PUT and allocates frontend addresses; throws ArmError. */
@@ -166,7 +166,7 @@ export function buildLoadBalancer(
   const usedBySubnet = new Map<string, Set<number>>();
   for (const f of frontends) {
     const fp = obj(f['properties']);
-    const frontendId = `${id}/frontendIPConfigurations/${String(f['name'])}`;
+    const frontendId = `${id}/frontendIPConfigurations/${text(f['name'])}`;
     const subnetId = str(obj(fp['subnet'])['id']);
     const pipId = str(obj(fp['publicIPAddress'])['id']);
     if (subnetId !== undefined) {
@@ -178,7 +178,7 @@ export function buildLoadBalancer(
         usedBySubnet.set(subnet.id.toLowerCase(), used);
       }
       const prev = previousFrontends.find(
-        (p) => str(p['name'])?.toLowerCase() === String(f['name']).toLowerCase(),
+        (p) => str(p['name'])?.toLowerCase() === text(f['name']).toLowerCase(),
       );
       const prevProps = obj(prev?.['properties']);
       const method = str(fp['privateIPAllocationMethod'])?.toLowerCase() === 'static' ? 'Static' : 'Dynamic';
@@ -220,14 +220,14 @@ export function buildLoadBalancer(
     const protocol = str(pp['protocol']);
     if (protocol === undefined || !['Tcp', 'Http', 'Https'].includes(protocol))
       throw armErrors.invalidParameter(
-        `Probe ${String(p['name'])} has an invalid protocol ${String(protocol)}.`,
+        `Probe ${text(p['name'])} has an invalid protocol ${text(protocol)}.`,
         'probes',
       );
     if (num(pp['port']) === undefined)
-      throw armErrors.invalidParameter(`Probe ${String(p['name'])} needs a port.`, 'probes');
+      throw armErrors.invalidParameter(`Probe ${text(p['name'])} needs a port.`, 'probes');
     if (protocol !== 'Tcp' && str(pp['requestPath']) === undefined)
       throw armErrors.invalidParameter(
-        `Probe ${String(p['name'])} with protocol ${protocol} needs a requestPath.`,
+        `Probe ${text(p['name'])} with protocol ${protocol} needs a requestPath.`,
         'probes',
       );
     pp['intervalInSeconds'] = num(pp['intervalInSeconds']) ?? 15;
@@ -240,7 +240,7 @@ export function buildLoadBalancer(
   const backendUse = new Map<string, string>();
   for (const r of rules) {
     const rp = obj(r['properties']);
-    const ruleId = `${id}/loadBalancingRules/${String(r['name'])}`;
+    const ruleId = `${id}/loadBalancingRules/${text(r['name'])}`;
     for (const [field, key, list, required] of [
       ['frontendIPConfiguration', 'frontendIPConfigurations', frontends, true],
       ['backendAddressPool', 'backendAddressPools', pools, false],
@@ -253,7 +253,7 @@ export function buildLoadBalancer(
         continue;
       }
       if (!refersTo(ref, id, key, list))
-        throw armErrors.invalidReference(str(obj(ref)['id']) ?? String(ref), ruleId);
+        throw armErrors.invalidReference(str(obj(ref)['id']) ?? text(ref), ruleId);
     }
     const protocol = str(rp['protocol']);
     if (protocol === undefined || !['Tcp', 'Udp', 'All'].includes(protocol))
@@ -300,7 +300,7 @@ export function buildLoadBalancer(
     if (!refersTo(np['frontendIPConfiguration'], id, 'frontendIPConfigurations', frontends))
       throw armErrors.invalidReference(
         str(obj(np['frontendIPConfiguration'])['id']) ?? '(none)',
-        `${id}/inboundNatRules/${String(n['name'])}`,
+        `${id}/inboundNatRules/${text(n['name'])}`,
       );
     n['properties'] = np;
   }
@@ -376,24 +376,24 @@ export function renderLoadBalancer(ctx: ProviderContext, r: StoredResource): Jso
   const refsTo = (list: JsonObject[], field: string, target: string) =>
     list
       .filter((x) => sameId(str(obj(obj(x['properties'])[field])['id']), target))
-      .map((x) => ({ id: String(x['id']) }));
+      .map((x) => ({ id: text(x['id']) }));
   for (const f of arr(props['frontendIPConfigurations']).filter(isObject)) {
     const fp = obj(f['properties']);
-    const lbr = refsTo(rules, 'frontendIPConfiguration', String(f['id']));
-    const nat = refsTo(natRules, 'frontendIPConfiguration', String(f['id']));
+    const lbr = refsTo(rules, 'frontendIPConfiguration', text(f['id']));
+    const nat = refsTo(natRules, 'frontendIPConfiguration', text(f['id']));
     if (lbr.length > 0) fp['loadBalancingRules'] = lbr;
     if (nat.length > 0) fp['inboundNatRules'] = nat;
   }
   const consumers = ipConsumers(ctx);
   for (const p of arr(props['backendAddressPools']).filter(isObject)) {
     const pp = obj(p['properties']);
-    const lbr = refsTo(rules, 'backendAddressPool', String(p['id']));
+    const lbr = refsTo(rules, 'backendAddressPool', text(p['id']));
     if (lbr.length > 0) pp['loadBalancingRules'] = lbr;
-    const members = consumers.filter((c) => c.backendPoolIds.some((id) => sameId(id, String(p['id']))));
+    const members = consumers.filter((c) => c.backendPoolIds.some((id) => sameId(id, text(p['id']))));
     if (members.length > 0) pp['backendIPConfigurations'] = members.map((m) => ({ id: m.ipConfigId }));
   }
   for (const p of arr(props['probes']).filter(isObject)) {
-    const lbr = refsTo(rules, 'probe', String(p['id']));
+    const lbr = refsTo(rules, 'probe', text(p['id']));
     if (lbr.length > 0) obj(p['properties'])['loadBalancingRules'] = lbr;
   }
   return body;

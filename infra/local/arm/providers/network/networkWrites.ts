@@ -6,7 +6,7 @@
  */
 import { ArmError } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
-import { ensureObject } from '../../core/json.js';
+import { ensureObject, text } from '../../core/json.js';
 import { idKey, lastName, parseResourceId } from '../../core/resourceId.js';
 import type { ArmReply, ArmRequest } from '../../router.js';
 import type { StoredResource } from '../../store.js';
@@ -68,7 +68,7 @@ export function networkPut(ctx: ProviderContext, req: ArmRequest, o: NetworkPutO
   const headers = beginOperation(ctx, {
     provider: 'Microsoft.Network',
     kind: 'networkWrite',
-    location: String(body['location'] ?? ctx.config.location),
+    location: text(body['location'] ?? ctx.config.location),
     locks: [lockOf(o.id)],
     event: eventFor(req, {
       kind: 'write',
@@ -105,7 +105,7 @@ export function networkDelete(ctx: ProviderContext, req: ArmRequest, o: NetworkD
   const headers = beginOperation(ctx, {
     provider: 'Microsoft.Network',
     kind: 'networkDelete',
-    location: String(existing.body['location'] ?? ctx.config.location),
+    location: text(existing.body['location'] ?? ctx.config.location),
     locks: [lockOf(o.id)],
     event: eventFor(req, {
       kind: 'delete',
@@ -143,7 +143,7 @@ export function renderChildren(
   if (!Array.isArray(list)) return;
   props[key] = list.map((c) => {
     const child = { ...(c as JsonObject) };
-    const name = String(child['name'] ?? '');
+    const name = text(child['name'] ?? '');
     child['id'] = `${parentIdValue}/${key}/${name}`;
     if (parent['etag'] !== undefined) child['etag'] = parent['etag'];
     child['type'] = childType;

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, armErrors } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
-import { clone, num, obj, str } from '../../core/json.js';
+import { clone, num, obj, str, text } from '../../core/json.js';
 import { allocatePrefix, formatCidr } from '../../core/ipam.js';
 import { isIdOfType, sameId } from '../../core/resourceId.js';
 import type { ArmRequest, Route } from '../../router.js';
@@ -205,7 +205,7 @@ export function buildPrefix(
     throw new ArmError(
       400,
       'InvalidPublicIpPrefixLength',
-      `Public IP prefix length ${String(props['prefixLength'])} is invalid. IPv4 prefix length must be between 28 and 31.`,
+      `Public IP prefix length ${text(props['prefixLength'])} is invalid. IPv4 prefix length must be between 28 and 31.`,
     );
   let ipPrefix = str(prev['ipPrefix']);
   if (existing && num(prev['prefixLength']) !== length)

@@ -4,7 +4,7 @@
  */
 import { ArmError, armErrors } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
-import { arr, clone, isObject, obj, str } from '../../core/json.js';
+import { arr, clone, isObject, obj, str, text } from '../../core/json.js';
 import { parseCidr } from '../../core/ipam.js';
 import { sameId } from '../../core/resourceId.js';
 import type { ArmRequest, Route } from '../../router.js';
@@ -98,7 +98,7 @@ export function virtualNetworkRoutes(ctx: ProviderContext): Route[] {
           operationType: VNET_TYPE,
           checkDeletable: (r) => {
             for (const s of arr(obj(r.body['properties'])['subnets']))
-              checkSubnetUnused(ctx, `${r.id}/subnets/${String(obj(s)['name'])}`);
+              checkSubnetUnused(ctx, `${r.id}/subnets/${text(obj(s)['name'])}`);
           },
         });
       },
