@@ -362,6 +362,27 @@ describe('ARM semantics', () => {
     }
   });
 
+  it('Event Grid knobs: duplicates are delivered again with the same event id (at least once)', async () => {
+    const sink = await startEventSink();
+    try {
+      w.standIn.admin.setEvents({ duplicateProbability: 1, reorderJitterMs: 5 });
+      w.standIn.admin.subscribe({ url: sink.url, name: 'dups' });
+      await w.network.networkInterfaces.createOrUpdate(
+        w.rg,
+        'aks-vmgw-1-nic',
+        await w.network.networkInterfaces.get(w.rg, 'aks-vmgw-1-nic'),
+      );
+      await w.standIn.admin.waitForEvents();
+      const ids = sink.events().map((e) => String(e['id']));
+      assert.equal(ids.length, 2);
+      assert.equal(ids[0], ids[1]);
+    } finally {
+      w.standIn.admin.setEvents({ duplicateProbability: 0, reorderJitterMs: 0 });
+      w.standIn.admin.unsubscribe('dups');
+      await sink.stop();
+    }
+  });
+
   it('admin: scale out/in emits a scale set write; deleting an instance its own delete; a stripping rollout changes model and instances silently', async () => {
     const sink = await startEventSink();
     const vmssId = w.world.scaleSets['gw']?.id ?? '';
