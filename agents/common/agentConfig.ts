@@ -73,6 +73,12 @@ export const GATEWAY_DAEMON_SETTINGS: readonly AgentSettingSpec[] = [
     default: '60',
     description: 'Full observe/plan/apply pass (drift repair, cleanup) interval.',
   },
+  {
+    name: 'WITHDRAW_ON_EXIT',
+    default: 'true',
+    description:
+      "After the drain delay, remove this node's gateway devices, addresses and rules before exiting (upstream leaves them).",
+  },
 ];
 
 /** Settings of the node agent (DaemonSet on all other nodes). */
@@ -196,6 +202,7 @@ export interface GatewayDaemonConfig extends CommonConfig {
   readonly hostInterface: string;
   readonly probe: { readonly host: string; readonly port: number; readonly drainDelayMs: number };
   readonly cleanupIntervalMs: number;
+  readonly withdrawOnExit: boolean;
 }
 
 /** @throws ConfigError naming every missing or invalid setting. */
@@ -225,6 +232,7 @@ export function loadGatewayDaemonConfig(env: Env = process.env): GatewayDaemonCo
       drainDelayMs: r.int('LB_PROBE_DRAIN_DELAY_SECONDS', 0, 3600) * 1000,
     },
     cleanupIntervalMs: r.int('CLEANUP_INTERVAL_SECONDS', 1, 86400) * 1000,
+    withdrawOnExit: r.oneOf('WITHDRAW_ON_EXIT', ['true', 'false'] as const) === 'true',
   };
   r.done();
   return config;

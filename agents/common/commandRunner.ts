@@ -22,6 +22,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Extra environment variables (merged over the agent's own). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Environment variables to remove (an empty value is not the same as none for some programs). */
+  readonly unsetEnv?: readonly string[];
   /**
    * Start the command in its own session. Used for `wireguard-go`, which daemonizes: its background
    * child must not receive signals meant for the agent's process group.
@@ -70,7 +72,8 @@ export function createExecRunner(
   return {
     run(command, args, options = {}) {
       return new Promise<CommandResult>((resolve) => {
-        const env = { ...process.env, ...base.env, ...options.env };
+        const env: Record<string, string | undefined> = { ...process.env, ...base.env, ...options.env };
+        for (const k of options.unsetEnv ?? []) delete env[k];
         const child = spawn(command, [...args], {
           stdio: ['pipe', 'pipe', 'pipe'],
           env,

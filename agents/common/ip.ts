@@ -33,6 +33,16 @@ export interface RouteInfo {
   readonly scope?: string;
   readonly protocol?: string;
   readonly type?: string;
+  readonly prefsrc?: string;
+}
+
+/** One policy-routing rule (`ip -4 rule`). */
+export interface RuleInfo {
+  readonly priority: number;
+  readonly table: string;
+  readonly fwmark?: string;
+  readonly ipproto?: string;
+  readonly sport?: number;
 }
 
 interface RawLink {
@@ -54,6 +64,7 @@ interface RawRoute {
   scope?: string;
   protocol?: string;
   type?: string;
+  prefsrc?: string;
 }
 
 /** `dst` as a CIDR: `ip` prints host routes without `/32` and the default route as `default`. */
@@ -154,16 +165,19 @@ export class IpDriver {
       ...(x.scope === undefined ? {} : { scope: x.scope }),
       ...(x.protocol === undefined ? {} : { protocol: x.protocol }),
       ...(x.type === undefined ? {} : { type: x.type }),
+      ...(x.prefsrc === undefined ? {} : { prefsrc: x.prefsrc }),
     }));
   }
 
-  /** Policy routing rules (`ip -4 rule`), as `{priority, fwmark, table}`. */
-  async rules(netns?: string): Promise<{ priority: number; fwmark?: string; table: string }[]> {
+  /** Policy routing rules (`ip -4 rule`). */
+  async rules(netns?: string): Promise<RuleInfo[]> {
     const out = await this.ip(['-4', '-json', 'rule', 'show'], { netns });
-    return (JSON.parse(out || '[]') as { priority: number; fwmark?: string; table: string }[]).map((r) => ({
+    return (JSON.parse(out || '[]') as RuleInfo[]).map((r) => ({
       priority: r.priority,
       table: r.table,
       ...(r.fwmark === undefined ? {} : { fwmark: r.fwmark }),
+      ...(r.ipproto === undefined ? {} : { ipproto: r.ipproto }),
+      ...(r.sport === undefined ? {} : { sport: r.sport }),
     }));
   }
 

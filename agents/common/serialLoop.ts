@@ -7,7 +7,8 @@ export interface SerialLoop {
   trigger(): void;
   /** Resolves when no pass is running or pending. */
   idle(): Promise<void>;
-  stop(): void;
+  /** No more passes; resolves once a pass that is running has finished. */
+  stop(): Promise<void>;
 }
 
 export function createSerialLoop(options: {
@@ -24,13 +25,14 @@ export function createSerialLoop(options: {
   let timer: NodeJS.Timeout | undefined;
   let retryMs = options.retryMinMs;
   let idleWaiters: (() => void)[] = [];
+  let current: Promise<void> = Promise.resolve();
 
   const schedule = (ms: number): void => {
     if (stopped) return;
     if (timer !== undefined) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      void run();
+      current = run();
     }, ms);
   };
 
@@ -70,10 +72,11 @@ export function createSerialLoop(options: {
       if (!running && timer === undefined) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
-    stop() {
+    async stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       idleWaiters.forEach((f) => f());
+      await current;
     },
   };
 }

@@ -171,7 +171,11 @@ abstract class BaseDriver implements WireGuardDriver {
     const args = ['set', '', 'private-key', '/dev/stdin'];
     if (config.listenPort !== undefined) args.push('listen-port', String(config.listenPort));
     const c = this.wg(ref, args);
-    await runChecked(this.runner, c.cmd, c.args, { stdin: `${config.privateKey}\n` });
+    // `wg` opens /dev/stdin by path, which fails (ENXIO) when stdin is a socket, as Node's child
+    // stdin is: `cat` turns it into a real pipe. The key never touches a file or an argument.
+    await runChecked(this.runner, 'sh', ['-c', 'cat | "$@"', 'sh', c.cmd, ...c.args], {
+      stdin: `${config.privateKey}\n`,
+    });
   }
 
   async setPeer(ref: WireGuardLinkRef, peer: WireGuardPeer): Promise<void> {
@@ -210,9 +214,12 @@ class UserspaceWireGuardDriver extends BaseDriver {
     // Without WG_PROCESS_FOREGROUND wireguard-go creates the TUN and the UAPI socket, starts its
     // background copy and only then exits 0: when this returns the device is ready. An empty
     // LOG_LEVEL makes the background copy write to /dev/null instead of holding our pipes.
+    // WG_PROCESS_FOREGROUND must be absent, not empty: the background copy gets "=1" appended to
+    // the environment, and Go reads the first of duplicate keys.
     await runChecked(this.runner, 'wireguard-go', [ctl], {
       detached: true,
-      env: { WG_PROCESS_FOREGROUND: '', LOG_LEVEL: '' },
+      env: { LOG_LEVEL: '' },
+      unsetEnv: ['WG_PROCESS_FOREGROUND'],
     });
   }
 

@@ -28,8 +28,14 @@ export interface PassResult {
   readonly ready: ReadonlySet<string>;
 }
 
-/** Builds the pass function; it keeps only what it last reported (logs, GatewayStatus) between calls. */
-export function createGatewayReconciler(deps: GatewayDaemonDeps): () => Promise<PassResult> {
+/**
+ * Builds the pass function; it keeps only what it last reported (logs, GatewayStatus) between calls.
+ * `withdraw` plans for "nothing applies to this node": it removes every device, address, route and
+ * rule the daemon made (the namespace and veth stay, as upstream leaves them).
+ */
+export function createGatewayReconciler(
+  deps: GatewayDaemonDeps,
+): (options?: { readonly withdraw?: boolean }) => Promise<PassResult> {
   const { log, metrics } = deps;
   const passes = metrics.counter('egret_gateway_reconcile_total', 'Reconcile passes, by result.');
   const actionsApplied = metrics.counter(
@@ -44,9 +50,12 @@ export function createGatewayReconciler(deps: GatewayDaemonDeps): () => Promise<
   let lastStatus = '';
   let lastProblems = '';
 
-  return async function pass(): Promise<PassResult> {
+  return async function pass(options = {}): Promise<PassResult> {
     const signal = AbortSignal.timeout(60_000);
-    const desired = desiredGatewayNode({ node: deps.node, snapshot: deps.cluster.snapshot() });
+    const desired =
+      options.withdraw === true
+        ? { gateways: [], pending: [], invalidPeers: [] }
+        : desiredGatewayNode({ node: deps.node, snapshot: deps.cluster.snapshot() });
     const problems = JSON.stringify([desired.pending, desired.invalidPeers]);
     if (problems !== lastProblems) {
       for (const p of desired.pending)

@@ -9,6 +9,8 @@ import { ManagedNftTable, NftDriver } from '../common/nftables.js';
 import type { WireGuardDriver } from '../common/wireguard.js';
 import {
   GATEWAY_NFT_TABLE,
+  GATEWAY_REPLY_RULE_PRIORITY,
+  GATEWAY_REPLY_TABLE,
   GATEWAY_TUNNEL_ADDRESS,
   type DesiredGatewayNode,
   type GatewayAction,
@@ -19,6 +21,21 @@ import {
   renderNetnsRules,
 } from './gatewayPlan.js';
 import { assertNever } from '../../shared/core/errors.js';
+
+function replyRuleArgs(verb: 'add' | 'del', port: number): string[] {
+  return [
+    'rule',
+    verb,
+    'priority',
+    String(GATEWAY_REPLY_RULE_PRIORITY),
+    'ipproto',
+    'udp',
+    'sport',
+    String(port),
+    'lookup',
+    String(GATEWAY_REPLY_TABLE),
+  ];
+}
 
 export class GatewayNode {
   private readonly ipd: IpDriver;
@@ -52,9 +69,22 @@ export class GatewayNode {
       }));
     const hostLinks = await this.ipd.links();
     const hostVeth = hostLinks.find((l) => l.ifname === L.vethHost);
-    const hostVethRoutes = (await this.ipd.routes())
+    const mainRoutes = await this.ipd.routes();
+    const hostVethRoutes = mainRoutes
       .filter((r) => r.dev === L.vethHost && r.dst.endsWith('/32'))
       .map((r) => r.dst.slice(0, -3));
+    const hostRoutes = mainRoutes
+      .filter((r) => r.dev === L.hostInterface && (r.type === undefined || r.type === 'unicast'))
+      .map((r) => ({ dst: r.dst, ...(r.gateway === undefined ? {} : { gateway: r.gateway }) }));
+    const replyRoutes = (await this.ipd.routes({ table: GATEWAY_REPLY_TABLE })).map((r) => ({
+      dst: r.dst,
+      ...(r.gateway === undefined ? {} : { gateway: r.gateway }),
+      ...(r.prefsrc === undefined ? {} : { prefsrc: r.prefsrc }),
+    }));
+    const replyRulePorts = (await this.ipd.rules())
+      .filter((r) => r.table === String(GATEWAY_REPLY_TABLE) && r.sport !== undefined)
+      .map((r) => r.sport ?? 0);
+    const reply = { hostRoutes, replyRoutes, replyRulePorts };
     const netnsExists = await this.ipd.netnsExists(L.netns);
     const hostRules = renderHostRules(desired);
     const netnsRules = renderNetnsRules(desired, L);
@@ -77,6 +107,7 @@ export class GatewayNode {
         links: [],
         peerRoutes: [],
         rulesCurrent: hostRulesCurrent && netnsRules === '',
+        ...reply,
       };
     const nsLinks = await this.ipd.links(L.netns);
     const nsAddrs = await this.ipd.addresses({ netns: L.netns });
@@ -135,6 +166,7 @@ export class GatewayNode {
         .filter((r) => r.dev?.startsWith('wg-') === true && r.dst.endsWith('/32'))
         .map((r) => ({ dst: r.dst, dev: r.dev ?? '' })),
       rulesCurrent: hostRulesCurrent && (await this.netnsTable.isCurrent(netnsRules)),
+      ...reply,
     };
   }
 
@@ -230,6 +262,29 @@ export class GatewayNode {
         return;
       case 'removePeerRoute':
         await this.ipd.ipTry(['route', 'del', a.dst, 'dev', a.link], ns);
+        return;
+      case 'addReplyRoute':
+        await this.ipd.ip([
+          'route',
+          'replace',
+          a.dst,
+          ...(a.gateway === undefined ? [] : ['via', a.gateway]),
+          'dev',
+          L.hostInterface,
+          'src',
+          a.src,
+          'table',
+          String(GATEWAY_REPLY_TABLE),
+        ]);
+        return;
+      case 'removeReplyRoute':
+        await this.ipd.ipTry(['route', 'del', a.dst, 'table', String(GATEWAY_REPLY_TABLE)]);
+        return;
+      case 'addReplyRule':
+        await this.ipd.ip(replyRuleArgs('add', a.port));
+        return;
+      case 'removeReplyRule':
+        await this.ipd.ipTry(replyRuleArgs('del', a.port));
         return;
       case 'applyRules':
         await this.hostTable.apply(a.host);

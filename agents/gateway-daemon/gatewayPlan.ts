@@ -40,6 +40,18 @@ export const DEFAULT_GATEWAY_LAYOUT: GatewayLayout = {
 
 /** The link-local address every gateway WireGuard device carries (pods route `via inet6 fe80::1`). */
 export const GATEWAY_TUNNEL_ADDRESS = 'fe80::1/64';
+/**
+ * Routing table (and rule priority) that makes a gateway's WireGuard replies leave from the ILB
+ * frontend IP. The LB uses floating IP: pods talk to `<ILB IP>:<port>` and the replies must come
+ * from that address too, or the pod's WireGuard roams its peer endpoint to the gateway node's own IP
+ * and bypasses the LB (and its failover) from then on. Kernel WireGuard answers from the address a
+ * packet arrived on; wireguard-go (Debian's 0.0.20220316) does not, so the daemon adds
+ * `ip rule ipproto udp sport <port> lookup 7000` with table 7000 holding the host interface's routes
+ * with `src <ILB IP>`. Harmless with the kernel device, so it is done in both modes.
+ */
+export const GATEWAY_REPLY_TABLE = 7000;
+export const GATEWAY_REPLY_RULE_PRIORITY = 32000;
+
 /** Name of the nftables table the daemon owns, in the host namespace and in the gateway namespace. */
 export const GATEWAY_NFT_TABLE = 'egret-gateway';
 
@@ -198,6 +210,16 @@ export interface ObservedGatewayNode {
   readonly peerRoutes: readonly { readonly dst: string; readonly dev: string }[];
   /** True when both nftables tables hold exactly the rendered rule sets. */
   readonly rulesCurrent: boolean;
+  /** Main-table routes through the host interface (what the reply table mirrors). */
+  readonly hostRoutes: readonly { readonly dst: string; readonly gateway?: string }[];
+  /** Routes of the reply table. */
+  readonly replyRoutes: readonly {
+    readonly dst: string;
+    readonly gateway?: string;
+    readonly prefsrc?: string;
+  }[];
+  /** UDP source ports that have a reply rule. */
+  readonly replyRulePorts: readonly number[];
 }
 
 // ---- actions -------------------------------------------------------------------------------------
@@ -241,7 +263,11 @@ export type GatewayAction =
   | { readonly kind: 'removePeer'; readonly link: string; readonly publicKey: string }
   | { readonly kind: 'addPeerRoute'; readonly link: string; readonly dst: string }
   | { readonly kind: 'removePeerRoute'; readonly link: string; readonly dst: string }
-  | { readonly kind: 'applyRules'; readonly host: string; readonly netns: string };
+  | { readonly kind: 'applyRules'; readonly host: string; readonly netns: string }
+  | { readonly kind: 'addReplyRoute'; readonly dst: string; readonly gateway?: string; readonly src: string }
+  | { readonly kind: 'removeReplyRoute'; readonly dst: string }
+  | { readonly kind: 'addReplyRule'; readonly uid: string; readonly port: number }
+  | { readonly kind: 'removeReplyRule'; readonly port: number };
 
 const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
@@ -361,6 +387,31 @@ export function planGatewayNode(
   for (const ip of ilbIps)
     if (!observed.hostAddresses.some((a) => a.ip === ip)) actions.push({ kind: 'addIlbIp', ip });
 
+  // WireGuard replies leave from the ILB IP (see GATEWAY_REPLY_TABLE).
+  const replySrc = ilbIps[0];
+  const wantReply =
+    replySrc === undefined ? [] : observed.hostRoutes.map((r) => ({ ...r, prefsrc: replySrc }));
+  const sameRoute = (
+    a: { dst: string; gateway?: string; prefsrc?: string },
+    b: { dst: string; gateway?: string; prefsrc?: string },
+  ): boolean => a.dst === b.dst && a.gateway === b.gateway && a.prefsrc === b.prefsrc;
+  for (const r of wantReply)
+    if (!observed.replyRoutes.some((x) => sameRoute(x, r)))
+      actions.push({
+        kind: 'addReplyRoute',
+        dst: r.dst,
+        ...(r.gateway === undefined ? {} : { gateway: r.gateway }),
+        src: r.prefsrc,
+      });
+  for (const r of observed.replyRoutes)
+    if (!wantReply.some((x) => sameRoute(x, r)) && !wantReply.some((x) => x.dst === r.dst))
+      actions.push({ kind: 'removeReplyRoute', dst: r.dst });
+  for (const g of gws)
+    if (!observed.replyRulePorts.includes(g.port))
+      actions.push({ kind: 'addReplyRule', uid: g.uid, port: g.port });
+  for (const port of observed.replyRulePorts)
+    if (!gws.some((g) => g.port === port)) actions.push({ kind: 'removeReplyRule', port });
+
   // Peers and their routes.
   for (const g of gws) {
     const link = observed.links.find((l) => l.name === g.link);
@@ -417,6 +468,10 @@ export function blockedConfigurations(
       case 'addIlbIp':
         desired.gateways.filter((g) => g.ilbIp === a.ip).forEach((g) => blocked.add(g.uid));
         break;
+      case 'addReplyRoute':
+        all.forEach((u) => blocked.add(u));
+        break;
+      case 'addReplyRule':
       case 'addSecondaryIp':
       case 'createWireGuard':
       case 'configureWireGuard':
@@ -431,6 +486,8 @@ export function blockedConfigurations(
       case 'removePeer':
       case 'addPeerRoute':
       case 'removePeerRoute':
+      case 'removeReplyRoute':
+      case 'removeReplyRule':
         break;
     }
   }

@@ -76,12 +76,23 @@ async function main(): Promise<void> {
 
   const sig = await terminated;
   // Upstream PR #1347: probes fail first, so the LB moves new flows away, then the daemon exits.
-  // The data path itself stays in place (kernel state / wireguard-go processes), as upstream's does.
   log.info('draining', { signal: sig, drainDelayMs: config.probe.drainDelayMs });
   probe.startDraining();
   await new Promise((r) => setTimeout(r, config.probe.drainDelayMs));
   clearInterval(ticker);
-  loop.stop();
+  await loop.stop();
+  if (config.withdrawOnExit) {
+    // egret change: upstream leaves the data path up when the daemon exits. A gateway the LB no
+    // longer sends to but that still forwards return traffic keeps each pod's WireGuard session
+    // half alive (every packet from it resets the pod's 15 s re-handshake timer), so pods kept
+    // sending into a session the other gateways cannot decrypt. Withdrawing makes this gateway
+    // silent, and pods re-handshake through the LB with a healthy one.
+    const r = await reconcile({ withdraw: true }).catch((e: unknown) => {
+      log.error('withdraw failed', { error: errorMessage(e) });
+      return undefined;
+    });
+    log.info('withdrawn', { converged: r?.converged ?? false });
+  }
   await cluster.stop();
   await probe.close();
   await health.close();
