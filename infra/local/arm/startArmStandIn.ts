@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { ArmAdmin } from './armAdmin.js';
 import { createArmAdmin, serveAdmin } from './armAdmin.js';
 import { ArmServer } from './armServer.js';
-import { createCertificates } from './createCertificates.js';
+import { createLoopbackCertificates } from '../tls/createLoopbackCertificates.js';
 import type { EmitterSettings } from './engines/eventGridEmitter.js';
 import { EventGridEmitter } from './engines/eventGridEmitter.js';
 import { FaultEngine } from './engines/faultEngine.js';
@@ -123,7 +123,7 @@ export async function startArmStandIn(options: StartArmStandInOptions = {}): Pro
     ...virtualMachineRoutes(ctx),
   );
 
-  const certs = await createCertificates();
+  const certs = await createLoopbackCertificates('egret local ARM stand-in CA');
   let tempDir: string | undefined;
   let caPath = options.caPath;
   if (caPath === undefined) {

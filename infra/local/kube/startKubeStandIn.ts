@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ApiServer, type Target } from './apiServer.js';
 import { HttpRouter, type FaultRule, type RequestLogEntry } from './httpRouter.js';
 import { cloneJson, isJsonObject, metadataOf, stringAt, type JsonObject } from './json.js';
-import { createLoopbackTls } from './selfSignedCert.js';
+import { createLoopbackCertificates } from '../tls/createLoopbackCertificates.js';
 import type { DropMode } from './watchHub.js';
 
 export interface KubeStandInOptions {
@@ -118,7 +118,8 @@ export async function startKubeStandIn(options: KubeStandInOptions = {}): Promis
     ...(options.requireToken ? { token } : {}),
     serverAddress: () => address,
   });
-  const tls = protocol === 'https' ? createLoopbackTls() : undefined;
+  const tls =
+    protocol === 'https' ? await createLoopbackCertificates('egret Kubernetes API stand-in CA') : undefined;
   const server: Server =
     tls === undefined
       ? createHttpServer(router.handle)

@@ -1,19 +1,21 @@
 /**
- * A CA and a server certificate for 127.0.0.1 / localhost, minted at start. Node cannot create X.509
+ * A throw-away CA and a server certificate for localhost / 127.0.0.1 / ::1, minted at start, for the
+ * local stand-ins (ARM, Kubernetes API). Node cannot create X.509
  * certificates itself; `selfsigned` (WebCrypto + @peculiar/x509, EC P-256, ~30 ms) avoids depending on
- * an `openssl` binary. The SDK clients trust the CA through `tlsOptions: { ca }`, so their bearer-token
- * policy (which refuses plain http) stays in place.
+ * an `openssl` binary. The ARM SDK clients trust the CA through `tlsOptions: { ca }`, so their bearer-token
+ * policy (which refuses plain http) stays in place; kubectl and client-node read it from the kubeconfig.
  */
 import { generate } from 'selfsigned';
 
-export interface StandInCertificates {
+export interface LoopbackCertificates {
   readonly caPem: string;
   readonly certPem: string;
   readonly keyPem: string;
 }
 
-export async function createCertificates(): Promise<StandInCertificates> {
-  const ca = await generate([{ name: 'commonName', value: 'egret local ARM stand-in CA' }], {
+/** @param caName the CA's common name, so a person can tell which stand-in issued a certificate. */
+export async function createLoopbackCertificates(caName: string): Promise<LoopbackCertificates> {
+  const ca = await generate([{ name: 'commonName', value: caName }], {
     keyType: 'ec',
     algorithm: 'sha256',
     notAfterDate: new Date(Date.now() + 30 * 24 * 3600 * 1000),
@@ -35,6 +37,7 @@ export async function createCertificates(): Promise<StandInCertificates> {
         name: 'subjectAltName',
         altNames: [
           { type: 7, ip: '127.0.0.1' },
+          { type: 7, ip: '::1' },
           { type: 2, value: 'localhost' },
         ],
       },
