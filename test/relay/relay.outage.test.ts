@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- Kubernetes JSON bodies are untyped here on purpose */
+/* eslint-disable @typescript-eslint/no-unsafe-return -- Kubernetes JSON bodies are untyped here on purpose */
 /**
  * Control plane unreachable (stand-in + control-plane CONTRACT DOUBLE): the relay keeps handling
  * finalizers and keys, and once the control plane is back its first request is a full SYNC carrying

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- Kubernetes JSON bodies are untyped here on purpose */
+/* eslint-disable @typescript-eslint/no-unsafe-return -- Kubernetes JSON bodies are untyped here on purpose */
 /**
  * Watches that break (stand-in + control-plane CONTRACT DOUBLE, real client-node informers): an expired
  * watch (410 Gone) makes the informer relist and nothing changed meanwhile is missed — edits, creations
