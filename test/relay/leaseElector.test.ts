@@ -22,10 +22,18 @@ describe('LeaseElector on the API stand-in', () => {
   });
   after(async () => world.stop());
 
+  interface Candidate {
+    readonly identity: string;
+    readonly elector: LeaseElector;
+    readonly terms: { start: number; end?: number }[];
+    partition(): void;
+    stop(): Promise<void>;
+  }
+
   function setup(leaseName: string) {
     const clock = new ManualClock();
-    const candidates: ReturnType<typeof candidate>[] = [];
-    function candidate(identity: string) {
+    const candidates: Candidate[] = [];
+    function candidate(identity: string): Candidate {
       const real = createClientNodeLeasePort({
         kubeConfig: world.kc,
         namespace: EGRET_NAMESPACE,
@@ -52,7 +60,7 @@ describe('LeaseElector on the API stand-in', () => {
       });
       const stop = new AbortController();
       const done = elector.run(stop.signal);
-      const c = {
+      const c: Candidate = {
         identity,
         elector,
         terms,
