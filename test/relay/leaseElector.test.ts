@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- Kubernetes JSON bodies are untyped here on purpose */
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes JSON bodies are untyped here on purpose */
 /**
  * Lease leader election through the real client-node CoordinationV1Api against the Kubernetes API
  * stand-in, on a manual clock: one leader at a time, renewals keep it, a partitioned leader steps down
