@@ -102,7 +102,7 @@ export const NODE_AGENT_SETTINGS: readonly AgentSettingSpec[] = [
   },
   {
     name: 'CNI_PLUGIN_COMMAND',
-    default: '["/opt/egret/bin/node","/opt/egret/lib/egret-cni.js"]',
+    default: '["/opt/egret/bin/node","/opt/egret/lib/cni/egretCni.js"]',
     description: 'JSON array: the command the installed egret-cni wrapper runs (host paths).',
   },
   {

@@ -34,7 +34,7 @@ describe('agent settings', () => {
     const c = loadNodeAgentConfig({ MY_NODE_NAME: 'n', CLUSTER_CIDRS: '10.244.0.0/16, 10.0.0.0/16' });
     assert.deepEqual(c.exceptionCidrs, ['169.254.169.254/32', '169.254.10.11/32']);
     assert.deepEqual(c.clusterCidrs, ['10.244.0.0/16', '10.0.0.0/16']);
-    assert.deepEqual(c.pluginCommand, ['/opt/egret/bin/node', '/opt/egret/lib/egret-cni.js']);
+    assert.deepEqual(c.pluginCommand, ['/opt/egret/bin/node', '/opt/egret/lib/cni/egretCni.js']);
     assert.throws(
       () =>
         loadNodeAgentConfig({
