@@ -1,0 +1,192 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- Kubernetes JSON bodies are untyped here on purpose */
+/**
+ * Least privilege, checked against behaviour: a relay runs a full scenario against the API stand-in
+ * (create, key repair, orphan sweep, gateway node, deletion, shutdown) while the test changes the
+ * cluster only through the stand-in's in-process hooks, so every HTTP request in the stand-in's log is
+ * the relay's. Each request must be allowed by the RBAC rules the base binds to ServiceAccount
+ * egret-relay, and every granted verb must have been used.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { API_GROUP, API_VERSION } from '../../shared/core/wellKnown.js';
+import { startRelayWorld, SYNC_INTERVAL_MS, type RelayWorld } from '../relay/support/relayWorld.js';
+import { EGRET_NAMESPACE } from './support/egretKube.js';
+import { renderKustomization, type Manifest } from './support/kustomize.js';
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+interface Grant {
+  rule: Rule;
+  /** undefined: cluster-wide (ClusterRoleBinding); else only requests in this namespace. */
+  namespace: string | undefined;
+  from: string;
+}
+interface Access {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace: string | undefined;
+  name: string | undefined;
+  path: string;
+}
+
+const baseDir = fileURLToPath(new URL('../../infra/k8s/', import.meta.url));
+
+function grantsFor(objects: Manifest[], serviceAccount: string, namespace: string): Grant[] {
+  const isSubject = (b: any) =>
+    (b.subjects ?? []).some(
+      (s: any) => s.kind === 'ServiceAccount' && s.name === serviceAccount && s.namespace === namespace,
+    );
+  const role = (kind: string, name: string, ns?: string) =>
+    objects.find(
+      (o) => o.kind === kind && o.metadata.name === name && (ns === undefined || o.metadata.namespace === ns),
+    ) as any;
+  const grants: Grant[] = [];
+  for (const b of objects.filter((o) => o.kind === 'ClusterRoleBinding' && isSubject(o)) as any[]) {
+    for (const rule of role('ClusterRole', b.roleRef.name).rules)
+      grants.push({ rule, namespace: undefined, from: `ClusterRole/${b.roleRef.name}` });
+  }
+  for (const b of objects.filter((o) => o.kind === 'RoleBinding' && isSubject(o)) as any[]) {
+    const r =
+      b.roleRef.kind === 'Role'
+        ? role('Role', b.roleRef.name, b.metadata.namespace)
+        : role('ClusterRole', b.roleRef.name);
+    for (const rule of r.rules)
+      grants.push({ rule, namespace: b.metadata.namespace, from: `${b.roleRef.kind}/${b.roleRef.name}` });
+  }
+  return grants;
+}
+
+function matches(g: Grant, a: Access, verb = a.verb): boolean {
+  const r = g.rule;
+  return (
+    (g.namespace === undefined || g.namespace === a.namespace) &&
+    (r.apiGroups.includes('*') || r.apiGroups.includes(a.group)) &&
+    (r.resources.includes('*') || r.resources.includes(a.resource)) &&
+    (r.verbs.includes('*') || r.verbs.includes(verb)) &&
+    (r.resourceNames === undefined || (a.name !== undefined && r.resourceNames.includes(a.name)))
+  );
+}
+
+describe('relay RBAC, checked against what the relay does', () => {
+  let world: RelayWorld;
+  let accesses: Access[] = [];
+  let grants: Grant[];
+
+  before(async () => {
+    grants = grantsFor(await renderKustomization(baseDir), 'egret-relay', EGRET_NAMESPACE);
+    world = await startRelayWorld();
+    const { kube } = world.kube;
+    const sgcRef = (name: string) => ({
+      apiVersion: `${API_GROUP}/${API_VERSION}`,
+      kind: 'StaticGatewayConfiguration',
+      namespace: 'default',
+      name,
+    });
+    const secretRef = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: EGRET_NAMESPACE,
+      name,
+    });
+    kube.clearRequests();
+
+    const relay = await world.startReplica('relay-rbac');
+    await world.eventually(() => relay.relay.isLeader(), 'leadership');
+    const created = kube.create({
+      apiVersion: `${API_GROUP}/${API_VERSION}`,
+      kind: 'StaticGatewayConfiguration',
+      metadata: { name: 'a', namespace: 'default' },
+      spec: { gatewayNodepoolName: 'gw' },
+    });
+    const uid = (created['metadata'] as any).uid as string;
+    await world.eventually(
+      () => (kube.get(sgcRef('a')) as any)?.status?.conditions?.[0]?.status === 'True',
+      'a Ready',
+    );
+    kube.create({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'gw-0', labels: { 'kubernetes.azure.com/mode': 'gateway' } },
+    });
+    // A damaged key Secret and an orphaned one: the periodic SYNC re-checks keys and sweeps orphans.
+    const secret = kube.get(secretRef(`sgw-${uid}`))! as any;
+    kube.put({ ...secret, data: { ...secret.data, PublicKey: Buffer.from('damaged').toString('base64') } });
+    kube.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'sgw-orphan',
+        namespace: EGRET_NAMESPACE,
+        labels: { 'egressgateway.kubernetes.azure.com/owning-gateway-config-namespace': 'default' },
+      },
+      data: {},
+    });
+    world.clock.advance(SYNC_INTERVAL_MS);
+    await world.eventually(() => kube.get(secretRef('sgw-orphan')) === undefined, 'the orphan swept');
+    await world.eventually(
+      () =>
+        Buffer.from((kube.get(secretRef(`sgw-${uid}`)) as any).data.PublicKey, 'base64').toString() !==
+        'damaged',
+      'the key repaired',
+    );
+    kube.remove(sgcRef('a'));
+    await world.eventually(() => kube.get(sgcRef('a')) === undefined, 'a deleted');
+    await relay.stop();
+
+    accesses = kube
+      .requests()
+      .filter((r) => r.verb !== 'discovery')
+      .map((r) => {
+        const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\//.exec(r.path);
+        assert.ok(m, `unexpected path ${r.path}`);
+        return {
+          verb: r.verb,
+          group: m[1] ?? '',
+          resource: r.subresource === undefined ? r.resource! : `${r.resource}/${r.subresource}`,
+          namespace: r.namespace,
+          name: r.name,
+          path: `${r.method} ${r.path}`,
+        };
+      });
+  });
+  after(async () => world.stop());
+
+  it('the scenario exercised the relay (sanity)', () => {
+    const kinds = new Set(accesses.map((a) => `${a.verb} ${a.resource}`));
+    for (const k of [
+      'watch staticgatewayconfigurations',
+      'patch staticgatewayconfigurations/status',
+      'create secrets',
+      'update leases',
+    ]) {
+      assert.ok(kinds.has(k), k);
+    }
+  });
+
+  it('every request the relay made is allowed by its RBAC', () => {
+    const denied = accesses.filter((a) => !grants.some((g) => matches(g, a)));
+    assert.deepEqual(
+      denied.map(
+        (a) => `${a.verb} ${a.group}/${a.resource} ${a.namespace ?? '(cluster)'} ${a.name ?? ''} — ${a.path}`,
+      ),
+      [],
+    );
+  });
+
+  it('every granted verb was used (nothing superfluous)', () => {
+    const unused: string[] = [];
+    for (const g of grants) {
+      for (const verb of g.rule.verbs) {
+        if (!accesses.some((a) => matches(g, a, verb) && a.verb === verb))
+          unused.push(`${g.from}: ${verb} ${g.rule.resources.join(',')}`);
+      }
+    }
+    assert.deepEqual(unused, []);
+  });
+});
