@@ -4,6 +4,7 @@
  *
  * - `echo-server {port}`: the external server; answers each TCP connection with the source address
  *   it saw, then closes.
+ * - `sink {port}` / `pingpong {port}`: bulk-transfer and round-trip targets for the benchmark.
  * - `forward {listen: [{host, port, socket}]}`: listens on TCP inside the namespace and pipes each
  *   connection to a unix socket (unix sockets cross namespaces), so processes in a node namespace
  *   reach the Kubernetes API stand-in and the IMDS stand-in that run in the test process.
@@ -30,6 +31,23 @@ if (mode === 'echo-server') {
   const server = createServer((s) => {
     s.on('error', () => undefined);
     s.end(`${s.remoteAddress ?? ''}\n`);
+  });
+  server.listen(config.port as number, '0.0.0.0', ready);
+} else if (mode === 'sink') {
+  // Bulk-transfer target: reads until the client half-closes, answers the byte count.
+  const server = createServer((s) => {
+    let bytes = 0;
+    s.on('data', (d: Buffer) => (bytes += d.length));
+    s.on('end', () => s.end(`${bytes}\n`));
+    s.on('error', () => undefined);
+  });
+  server.listen(config.port as number, '0.0.0.0', ready);
+} else if (mode === 'pingpong') {
+  // Latency target: echoes every byte back.
+  const server = createServer((s) => {
+    s.setNoDelay(true);
+    s.on('error', () => undefined);
+    s.pipe(s);
   });
   server.listen(config.port as number, '0.0.0.0', ready);
 } else if (mode === 'forward') {

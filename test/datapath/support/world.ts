@@ -673,6 +673,29 @@ export class DataPathWorld {
     );
   }
 
+  /** Starts a helper server (`echo-server`, `sink`, `pingpong`) inside one of the world's namespaces. */
+  async startServer(role: string, mode: 'echo-server' | 'sink' | 'pingpong', port: number): Promise<Proc> {
+    const p = this.spawnHelper(role, mode, { port });
+    await p.waitForLine((l) => l === 'READY', 20_000);
+    return p;
+  }
+
+  /** Runs a Node script inside a namespace and returns its stdout (rejects on a non-zero exit). */
+  runScript(fromNs: string, script: string): Promise<string> {
+    return new Promise((resolveOut, reject) => {
+      const child = spawn('ip', ['netns', 'exec', fromNs, process.execPath, '-e', script], {
+        env: { ...process.env, [RUN_MARKER_ENV]: this.prefix },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.on('exit', (code) =>
+        code === 0 ? resolveOut(out) : reject(new Error(`script in ${fromNs} failed: ${err}`)),
+      );
+    });
+  }
+
   /** Starts an echo server inside a namespace (e.g. a pod, for the inbound-connection check). */
   async startEchoServer(fromNs: string, port: number): Promise<Proc> {
     const role = fromNs.slice(this.prefix.length + 1);
