@@ -49,7 +49,7 @@ function run(
   const lines: Record<string, unknown>[] = [];
   const raw: string[] = [];
   let buffer = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     buffer += chunk.toString('utf8');
     let i: number;
     while ((i = buffer.indexOf('\n')) >= 0) {
