@@ -285,6 +285,8 @@ export class Relay {
     if (plan.kind === 'sync') {
       await controlPlane.sendEvents(plan.request, signal);
       metrics.forwardedEvents.inc({ type: 'SYNC' }, plan.request.events.length);
+      // The complete list covers every event queued before it (deletions included: missing = gone).
+      this.queue.acknowledgeUpTo(seq);
     } else {
       log.error(
         'too many configurations for one SYNC request; sent them as MODIFIED, so deletions made while the control plane was unreachable are not detected',
@@ -297,7 +299,7 @@ export class Relay {
         metrics.forwardedEvents.inc({ type: 'MODIFIED' }, request.events.length);
       }
     }
-    this.queue.acknowledgeUpTo(seq);
+    // Upserts cannot say what was deleted: queued events (DELETED among them) still go out.
     metrics.queueDepth.set(this.queue.size);
     log.info('full SYNC accepted', { configurations: objects.length });
   }
