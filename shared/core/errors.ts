@@ -31,7 +31,11 @@ export class ValidationError extends EgretError {
   readonly code = 'ValidationError';
   readonly problems: readonly FieldProblem[];
 
-  constructor(problems: readonly FieldProblem[], options?: { readonly cause?: unknown }) {
+  /** `detail` carries an upstream code when Azure refused a write for a user-caused reason (e.g. `SubnetIsFull`). */
+  constructor(
+    problems: readonly FieldProblem[],
+    options?: { readonly cause?: unknown; readonly detail?: string },
+  ) {
     super(problems.map((p) => `${p.field}: ${p.message}`).join('; ') || 'invalid input', options);
     this.problems = problems;
   }
