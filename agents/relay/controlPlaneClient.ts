@@ -9,14 +9,17 @@
  */
 import { createHmac } from 'node:crypto';
 import { ConfigError, TransientError, ValidationError } from '../../shared/core/errors.js';
-import { parseRelayStatusResponse, type RelayStatusResponse } from '../../shared/core/relayContract.js';
+import {
+  parseRelayStatusResponse,
+  type RelayEventsRequest,
+  type RelayStatusResponse,
+} from '../../shared/core/relayContract.js';
 import { signRelayRequest } from '../../shared/core/relaySignature.js';
 import type { Clock } from './clock.js';
-import type { RelayEventsBody } from './relayEvents.js';
 
 /** What the relay needs from the control plane. */
 export interface ControlPlanePort {
-  sendEvents(body: RelayEventsBody, signal: AbortSignal): Promise<void>;
+  sendEvents(body: RelayEventsRequest, signal: AbortSignal): Promise<void>;
   fetchStatus(signal: AbortSignal): Promise<RelayStatusResponse>;
 }
 

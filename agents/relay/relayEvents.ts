@@ -6,10 +6,11 @@
  * Status-only and finalizer-only updates are the relay's own writes; forwarding them would echo every
  * status patch back to the control plane.
  *
- * SYNC (egret's contract, see syncRequests): one request whose `events` are a SYNC event per object,
- * plus the top-level marker `"fullSync": true`, is the complete list of the cluster's configurations;
+ * SYNC (shared/core/relayContract.ts): one request whose `events` are a SYNC event per object, plus
+ * the top-level marker `"fullSync": true`, is the complete list of the cluster's configurations;
  * configurations missing from it are gone. An empty cluster sends `{"clusterId", "fullSync": true,
- * "events": []}`.
+ * "events": []}`. The control plane also reads any all-SYNC request as complete, so the relay never
+ * sends SYNC events in any other request.
  */
 import {
   MAX_RELAY_EVENTS,
@@ -17,11 +18,6 @@ import {
   type RelayEventsRequest,
 } from '../../shared/core/relayContract.js';
 import type { StaticGatewayConfiguration } from '../../shared/core/staticGatewayConfiguration.js';
-
-/** A `relayEvents` body; `fullSync` marks the complete list of the cluster's configurations. */
-export interface RelayEventsBody extends RelayEventsRequest {
-  readonly fullSync?: true;
-}
 
 /** The object as forwarded: as the API serves it, minus `managedFields` (bookkeeping, often large). */
 export function forwardedObject(object: StaticGatewayConfiguration): StaticGatewayConfiguration {
@@ -45,7 +41,7 @@ export function forwardFingerprint(object: StaticGatewayConfiguration): string {
 }
 
 /** A request carrying ordinary watch events. */
-export function eventsRequest(clusterId: string, events: readonly RelayEvent[]): RelayEventsBody {
+export function eventsRequest(clusterId: string, events: readonly RelayEvent[]): RelayEventsRequest {
   return { clusterId, events };
 }
 
@@ -59,8 +55,8 @@ export function syncRequests(
   clusterId: string,
   objects: readonly StaticGatewayConfiguration[],
 ):
-  | { readonly kind: 'sync'; readonly request: RelayEventsBody }
-  | { readonly kind: 'too-large'; readonly requests: readonly RelayEventsBody[] } {
+  | { readonly kind: 'sync'; readonly request: RelayEventsRequest }
+  | { readonly kind: 'too-large'; readonly requests: readonly RelayEventsRequest[] } {
   const sorted = [...objects].sort((a, b) =>
     compare(`${a.metadata.namespace}/${a.metadata.name}`, `${b.metadata.namespace}/${b.metadata.name}`),
   );
@@ -74,7 +70,7 @@ export function syncRequests(
       },
     };
   }
-  const requests: RelayEventsBody[] = [];
+  const requests: RelayEventsRequest[] = [];
   for (let i = 0; i < sorted.length; i += MAX_RELAY_EVENTS) {
     requests.push(
       eventsRequest(

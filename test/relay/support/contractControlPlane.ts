@@ -3,7 +3,8 @@
  * control plane (Functions through the local host) is wired in: an HTTP server on loopback that
  * implements the issue-3 contract faithfully — HMAC signature and 5-minute window checked with
  * shared/core's verifier (401), bodies parsed with shared/core's parser (400 naming the problem),
- * replays harmless (last resourceVersion per uid wins), a `fullSync` request is the complete list.
+ * replays harmless (last resourceVersion per uid wins), a full SYNC (shared/core's `isFullSync`) is the
+ * complete list.
  *
  * Its "Azure" is a toy: a valid configuration (shared/core validation) gets Ready=True with a
  * deterministic prefix, ILB IP and port; an invalid one gets Ready=False/InvalidSpec naming the
@@ -14,7 +15,11 @@ import type { AddressInfo } from 'node:net';
 import { hmacSha256Hex } from '../../../agents/relay/controlPlaneClient.js';
 import type { Clock } from '../../../agents/relay/clock.js';
 import { invalidSpecCondition, readyCondition, stampConditions } from '../../../shared/core/conditions.js';
-import { parseRelayEventsRequest, type RelayStatusItem } from '../../../shared/core/relayContract.js';
+import {
+  isFullSync,
+  parseRelayEventsRequest,
+  type RelayStatusItem,
+} from '../../../shared/core/relayContract.js';
 import { verifyRelayRequest } from '../../../shared/core/relaySignature.js';
 import type {
   StaticGatewayConfiguration,
@@ -163,7 +168,7 @@ export class ContractControlPlane {
       if (parsed.kind === 'invalid') return reply(400, { error: 'invalid body', problems: parsed.problems });
       const body = json as ReceivedRequest['body'] & object;
       this.received.push({ method: 'POST', path: url.pathname, rawBody, body });
-      this.apply(body);
+      this.apply(body, isFullSync(parsed.value));
       return reply(200, { accepted: body.events.length });
     }
     if (req.method === 'GET' && url.pathname === '/api/relay/status') {
@@ -182,7 +187,7 @@ export class ContractControlPlane {
     return reply(404, { error: 'not found' });
   }
 
-  private apply(body: NonNullable<ReceivedRequest['body']>): void {
+  private apply(body: NonNullable<ReceivedRequest['body']>, fullSync: boolean): void {
     let cluster = this.clusters.get(body.clusterId);
     if (cluster === undefined) {
       cluster = new Map();
@@ -212,7 +217,7 @@ export class ContractControlPlane {
       cluster.set(uid, known);
       this.refresh(known);
     }
-    if (body.fullSync === true) {
+    if (fullSync) {
       for (const [uid, known] of cluster) {
         if (!seen.has(uid) && !known.gone) {
           known.gone = true;
