@@ -181,10 +181,25 @@ export class IpDriver {
     }));
   }
 
-  /** `sysctl -w key=value`, in a named namespace when given (sysctls under net.* are per namespace). */
+  /**
+   * Sets a sysctl (`net.ipv4.ip_forward` style key) by writing /proc/sys, in a named namespace when
+   * given: net.* values are per namespace, and /proc/sys/net shows the writer's namespace. Written
+   * directly rather than through sysctl(8), which minimal images lack.
+   */
   async sysctl(key: string, value: string, netns?: string): Promise<void> {
-    const args = ['-q', '-w', `${key}=${value}`];
-    if (netns === undefined) await runChecked(this.runner, 'sysctl', args);
-    else await runChecked(this.runner, 'ip', ['netns', 'exec', netns, 'sysctl', ...args]);
+    const path = `/proc/sys/${key.replace(/\./g, '/')}`;
+    const write = ['sh', '-c', 'printf %s "$1" > "$0"', path, value];
+    if (netns === undefined) await runChecked(this.runner, write[0] ?? 'sh', write.slice(1));
+    else await runChecked(this.runner, 'ip', ['netns', 'exec', netns, ...write]);
+  }
+
+  /** Reads a sysctl the same way. */
+  async readSysctl(key: string, netns?: string): Promise<string> {
+    const path = `/proc/sys/${key.replace(/\./g, '/')}`;
+    const out =
+      netns === undefined
+        ? await runChecked(this.runner, 'cat', [path])
+        : await runChecked(this.runner, 'ip', ['netns', 'exec', netns, 'cat', path]);
+    return out.trim();
   }
 }

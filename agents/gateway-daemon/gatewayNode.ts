@@ -112,14 +112,7 @@ export class GatewayNode {
     const nsLinks = await this.ipd.links(L.netns);
     const nsAddrs = await this.ipd.addresses({ netns: L.netns });
     const nsRoutes = await this.ipd.routes({ netns: L.netns });
-    const fwd = await this.runner.run('ip', [
-      'netns',
-      'exec',
-      L.netns,
-      'sysctl',
-      '-n',
-      'net.ipv4.ip_forward',
-    ]);
+    const forwarding = (await this.ipd.readSysctl('net.ipv4.ip_forward', L.netns).catch(() => '0')) === '1';
     const peer = nsLinks.find((l) => l.ifname === L.vethPeer);
     const lo = nsLinks.find((l) => l.ifname === 'lo');
     const defaultRoute = nsRoutes.find((r) => r.dst === '0.0.0.0/0' && r.dev === L.vethPeer);
@@ -147,7 +140,7 @@ export class GatewayNode {
     return {
       hostAddresses,
       netnsExists,
-      forwarding: fwd.code === 0 && fwd.stdout.trim() === '1',
+      forwarding,
       veth: {
         hostExists: hostVeth !== undefined,
         hostUp: hostVeth?.flags.includes('UP') ?? false,

@@ -267,4 +267,22 @@ describe('data path in network namespaces', { skip, timeout: 240_000 }, () => {
       assert.equal(await daemon.exited, 0);
     },
   );
+
+  step(
+    'the agents serve health and metrics; told to uninstall, the agent takes egret-cni out of the chain',
+    async () => {
+      const n1 = world.ns('node1');
+      assert.equal((await world.httpGet(n1, '127.0.0.1', 18081, '/readyz')).status, 200);
+      const agentMetrics = (await world.httpGet(n1, '127.0.0.1', 18081, '/metrics')).body;
+      assert.match(agentMetrics, /^egret_cni_operations_total\{command="ADD",result="ok"\} [1-9]/m);
+      assert.match(agentMetrics, /^egret_cni_operations_total\{command="ADD",result="error"\} 1$/m);
+      const gw = GATEWAY_NODES.find((g) => world.gatewayDaemons.get(g.name)?.child.exitCode === null)!;
+      const gwMetrics = (await world.httpGet(world.ns(gw.name), '127.0.0.1', 18080, '/metrics')).body;
+      assert.match(gwMetrics, /^egret_gateway_configuration_ready\{configuration="default\/sgc-a"\} 1$/m);
+      writeFileSync(join(world.dir, 'uninstall'), 'true\n');
+      world.agent.child.kill('SIGTERM');
+      assert.equal(await world.agent.exited, 0);
+      assert.equal(world.activeConflist().file, '10-testnet.conflist');
+    },
+  );
 });

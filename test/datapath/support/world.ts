@@ -83,7 +83,7 @@ function sh(cmd: string, args: readonly string[], input?: string): string {
 /** What the data-path tests need before they can run (root and the Debian tools). */
 export function dataPathPrerequisites(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root';
-  for (const tool of ['ip', 'nft', 'wg', 'wireguard-go', 'nsenter', 'sysctl']) {
+  for (const tool of ['ip', 'nft', 'wg', 'wireguard-go', 'nsenter']) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     } catch {
@@ -118,6 +118,12 @@ export class DataPathWorld {
 
   private exec(role: string, cmd: string, args: readonly string[]): string {
     return sh('ip', ['netns', 'exec', this.ns(role), cmd, ...args]);
+  }
+
+  /** Sets sysctls inside a namespace by writing /proc/sys (no dependency on sysctl(8)). */
+  private sysctls(role: string, values: Readonly<Record<string, string>>): void {
+    for (const [k, v] of Object.entries(values))
+      this.exec(role, 'sh', ['-c', 'printf %s "$1" > "$0"', `/proc/sys/${k.replace(/\./g, '/')}`, v]);
   }
 
   private nft(role: string, rules: string): void {
@@ -168,21 +174,14 @@ export class DataPathWorld {
     // A router that forwards back out of the interface a packet came in on sends ICMP redirects
     // (send_redirects is OR-ed over all/interface, so set it before br0 exists); nodes would then
     // bypass the LB stand-in and its health-based routing.
-    this.exec('lb', 'sysctl', [
-      '-qw',
-      'net.ipv4.conf.all.send_redirects=0',
-      'net.ipv4.conf.default.send_redirects=0',
-    ]);
+    this.sysctls('lb', {
+      'net.ipv4.conf.all.send_redirects': '0',
+      'net.ipv4.conf.default.send_redirects': '0',
+    });
     sh('ip', ['-n', lb, 'link', 'add', 'br0', 'type', 'bridge']);
     sh('ip', ['-n', lb, 'addr', 'add', '10.0.0.1/24', 'dev', 'br0']);
     sh('ip', ['-n', lb, 'link', 'set', 'br0', 'up']);
-    this.exec('lb', 'sysctl', [
-      '-qw',
-      'net.ipv4.ip_forward=1',
-      'net.ipv4.fib_multipath_hash_policy=1',
-      'net.ipv4.conf.all.send_redirects=0',
-      'net.ipv4.conf.default.send_redirects=0',
-    ]);
+    this.sysctls('lb', { 'net.ipv4.ip_forward': '1', 'net.ipv4.fib_multipath_hash_policy': '1' });
     // external network
     sh('ip', [
       'link',
@@ -230,7 +229,7 @@ export class DataPathWorld {
       sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
       sh('ip', ['-n', ns, 'route', 'add', 'default', 'via', '10.0.0.1']);
       // Kubernetes nodes forward; a namespace made here copies the test host's settings.
-      this.exec(n.role, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.accept_redirects=0']);
+      this.sysctls(n.role, { 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.accept_redirects': '0' });
       this.nft(
         n.role,
         'table ip egret-test-cni {\n chain postrouting {\n  type nat hook postrouting priority srcnat; policy accept;\n' +
@@ -554,6 +553,20 @@ export class DataPathWorld {
       name: node,
     });
     return o?.spec as Record<string, unknown> | undefined;
+  }
+
+  /** `GET http://<ip>:<port><path>` from a namespace; resolves with the status and body. */
+  async httpGet(
+    fromNs: string,
+    ip: string,
+    port: number,
+    path: string,
+  ): Promise<{ status: number; body: string }> {
+    const script =
+      `require('http').get({host:'${ip}',port:${port},path:${JSON.stringify(path)},timeout:2000},r=>{let b='';` +
+      `r.setEncoding('utf8');r.on('data',d=>b+=d);r.on('end',()=>{process.stdout.write(JSON.stringify({status:r.statusCode,body:b}));` +
+      `process.exit(0)})}).on('error',e=>{process.stderr.write(e.message);process.exit(1)});`;
+    return JSON.parse(await this.runScript(fromNs, script)) as { status: number; body: string };
   }
 
   /** `GET http://<ip>:<port><path>` from a namespace; resolves with the HTTP status (0 = no answer). */
