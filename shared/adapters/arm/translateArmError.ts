@@ -6,13 +6,15 @@
  *   after the SDK's retry policy gave up (429 with Retry-After and 5xx are retried 3 times first);
  * - a plain `Error` "The long-running operation has failed. CODE. message" (core-lro) when an accepted
  *   operation ended `Failed`: no status, so the code is parsed out of the message.
- * Identity errors (`CredentialUnavailableError`, `AuthenticationError`) come from `getToken`.
+ * Identity errors (`CredentialUnavailableError`, `AuthenticationError`) come from `getToken`; a TLS
+ * verification failure (untrusted certificate) is a ConfigError: retrying cannot fix a wrong CA.
  *
  * Order of decisions: throttling/5xx/network → Transient; a user-caused code (whatever the status:
  * Compute reports quota as 409 `OperationNotAllowed`) or 401/403 → Validation ("refused");
  * 409/412 → Conflict; 404 → NotFound; "in use / moved on" codes → Conflict; other 4xx → Invariant.
  */
 import {
+  ConfigError,
   ConflictError,
   InvariantError,
   isEgretError,
@@ -96,6 +98,15 @@ const NETWORK_CODES = new Set([
   'EPIPE',
   'UND_ERR_SOCKET',
 ]);
+/** TLS verification failures: a wrong ARM_ENDPOINT or ARM_CA_CERT_PATH (or an intercepting proxy), not an outage. */
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 const IDENTITY_ERRORS = new Set([
   'CredentialUnavailableError',
   'AuthenticationError',
@@ -142,8 +153,13 @@ export function translateArmError(e: unknown, context: ArmErrorContext): Error {
   const options = { cause: e, ...(code === undefined ? {} : { detail: code }) };
 
   if (status === undefined || status === 0) {
-    // No HTTP answer: a network failure (after the SDK's retries) or something unexpected.
-    if (code === undefined || NETWORK_CODES.has(code) || err.name === 'RestError')
+    // No HTTP answer: a TLS refusal, a network failure (after the SDK's retries) or something unexpected.
+    if (code !== undefined && TLS_CODES.has(code))
+      return new ConfigError(
+        `${message} (the ARM endpoint's certificate is not trusted: check ARM_ENDPOINT and ARM_CA_CERT_PATH)`,
+        options,
+      );
+    if (err.name === 'RestError' || (code !== undefined && NETWORK_CODES.has(code)))
       return new TransientError(message, options);
     return new InvariantError(message, options);
   }
