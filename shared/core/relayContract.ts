@@ -8,6 +8,18 @@
  * ADDED/MODIFIED/SYNC upsert the configuration (SYNC: sent for every object after the relay's (re)list);
  * DELETED says the object is gone from the cluster. A configuration with `metadata.deletionTimestamp` is
  * being deleted: the control plane cleans Azure up and reports `finalized`.
+ *
+ * Full SYNC (egret's extension of the fixed body shape, the least surprising one): a request with the
+ * top-level marker `"fullSync": true` carries the COMPLETE list of the cluster's configurations, one
+ * SYNC event each, so configurations the control plane knows but the list lacks are deleted. A request
+ * whose events are all SYNC (at least one) is read the same way, as the issue words it. An empty
+ * cluster sends `{"clusterId": "...", "fullSync": true, "events": []}`. A `fullSync` request may carry
+ * only SYNC events.
+ *
+ * Ordering and replays: versions of one configuration are ordered by `metadata.generation`, then by
+ * `metadata.resourceVersion` read as a decimal integer (what the API server hands out in practice;
+ * anything else counts as 0). An event older than the stored version is ignored, the same version is
+ * a no-op, so duplicates, reordering and replays are harmless. Deletion is final for a uid.
  * Only the object's shape is checked here; a spec with bad values is accepted and becomes an
  * `InvalidSpec` condition, so nothing a user wrote is dropped on the floor.
  *
@@ -42,6 +54,18 @@ export interface RelayEventsRequest {
   /** Identifies the cluster (a Table-safe key: no `/ \ # ?`). */
   readonly clusterId: string;
   readonly events: readonly RelayEvent[];
+  /** True: `events` (all SYNC) is the complete list of the cluster's configurations. */
+  readonly fullSync?: boolean;
+}
+
+/**
+ * True when a parsed request is the complete list of the cluster's configurations: it says
+ * `fullSync: true`, or it carries at least one event and every event is a SYNC.
+ */
+export function isFullSync(request: RelayEventsRequest): boolean {
+  return (
+    request.fullSync === true || (request.events.length > 0 && request.events.every((e) => e.type === 'SYNC'))
+  );
 }
 
 /** One configuration's status in the `relayStatus` answer. */
@@ -83,8 +107,24 @@ export function parseRelayEventsRequest(body: unknown): Parsed<RelayEventsReques
   if (events.length > MAX_RELAY_EVENTS)
     problems.push({ field: 'events', message: `must have at most ${MAX_RELAY_EVENTS} events` });
   events.forEach((event, i) => checkEvent(event, `events[${i}]`, problems));
+  const fullSync = body['fullSync'];
+  if (fullSync !== undefined && typeof fullSync !== 'boolean')
+    problems.push({ field: 'fullSync', message: 'must be true or false' });
+  if (fullSync === true) {
+    events.forEach((event: unknown, i) => {
+      if (isObject(event) && typeof event['type'] === 'string' && event['type'] !== 'SYNC')
+        problems.push({ field: `events[${i}].type`, message: 'must be SYNC in a fullSync request' });
+    });
+  }
   if (problems.length > 0) return { kind: 'invalid', problems };
-  return { kind: 'ok', value: { clusterId: clusterId as string, events: events as RelayEvent[] } };
+  return {
+    kind: 'ok',
+    value: {
+      clusterId: clusterId as string,
+      events: events as RelayEvent[],
+      ...(typeof fullSync === 'boolean' ? { fullSync } : {}),
+    },
+  };
 }
 
 function checkEvent(event: unknown, path: string, problems: FieldProblem[]): void {
@@ -129,6 +169,9 @@ function checkEvent(event: unknown, path: string, problems: FieldProblem[]): voi
     ) {
       problems.push({ field: `${at}.metadata.generation`, message: 'must be a non-negative integer' });
     }
+    const resourceVersion = metadata['resourceVersion'];
+    if (resourceVersion !== undefined && typeof resourceVersion !== 'string')
+      problems.push({ field: `${at}.metadata.resourceVersion`, message: 'must be a string' });
     const deletion = metadata['deletionTimestamp'];
     if (deletion !== undefined && deletion !== null && typeof deletion !== 'string') {
       problems.push({ field: `${at}.metadata.deletionTimestamp`, message: 'must be an RFC 3339 string' });

@@ -1,0 +1,44 @@
+/**
+ * `PoisonQueueReader` (shared/app/listPoisonMessages.ts) over a Storage queue (or Azurite): peeks the
+ * `<queue>-poison` queue the Functions host fills. Messages are base64 as the host writes them back
+ * (it copies the original text); the decoded JSON is returned when it parses, else the raw text.
+ */
+import { QueueClient } from '@azure/storage-queue';
+import type { PoisonMessage, PoisonQueueReader } from '../../app/listPoisonMessages.js';
+import { translateStorageError } from '../tables/translateStorageError.js';
+
+/** Reads poison messages of `queueName` (the trigger's queue; `-poison` is appended). */
+export function createAzurePoisonQueueReader(options: {
+  readonly connectionString: string;
+  readonly queueName: string;
+}): PoisonQueueReader {
+  const queue = new QueueClient(options.connectionString, `${options.queueName}-poison`);
+  return {
+    async peek(max, signal) {
+      try {
+        const res = await queue.peekMessages({
+          numberOfMessages: Math.min(32, Math.max(1, max)),
+          abortSignal: signal,
+        });
+        return res.peekedMessageItems.map((m): PoisonMessage => ({
+          messageId: m.messageId,
+          insertedOn: m.insertedOn.toISOString(),
+          dequeueCount: m.dequeueCount,
+          body: decode(m.messageText),
+        }));
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 404) return [];
+        throw translateStorageError(e, `peek ${options.queueName}-poison`);
+      }
+    },
+  };
+}
+
+function decode(text: string): unknown {
+  const raw = /^[A-Za-z0-9+/]*={0,2}$/.test(text) ? Buffer.from(text, 'base64').toString('utf8') : text;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * Use case behind `POST /api/relay/events`: the relay forwards StaticGatewayConfiguration watch events;
+ * the control plane stores the desired configurations and asks for a reconcile of every pool they
+ * touch. No ARM call happens here (see poolKeyForSpec.ts), so the relay gets its answer fast and
+ * nothing is lost while ARM is unreachable.
+ *
+ * Contract (shared/core/relayContract.ts has the body shape and the full-SYNC form):
+ * - authentication: `X-Egret-Timestamp` + `X-Egret-Signature` (HMAC-SHA256 over `timestamp + "." +
+ *   raw body`) with `RELAY_SHARED_SECRET`; a missing/wrong signature or a timestamp more than
+ *   5 minutes away → `unauthorized` (401);
+ * - a body that is not JSON or breaks the contract → `invalid` with every problem and its path (400);
+ *   nothing of such a request is stored;
+ * - otherwise `accepted` (200) with how each event was taken.
+ *
+ * Per event, in request order (events of one uid in order, different uids concurrently):
+ * - ADDED / MODIFIED / SYNC of a live object: the spec is validated. A valid spec is stored with its
+ *   pool key; an invalid one is stored too (so the relay's status pull shows `InvalidSpec`) and keeps
+ *   the pool it had, so a typo never strips a working gateway; with no pool its `InvalidSpec`
+ *   status is written here — no Azure write happens for it.
+ * - DELETED, or any event whose object has `metadata.deletionTimestamp`: the configuration becomes a
+ *   tombstone (deletion is final for a uid). With no pool (never valid), nothing exists in Azure: it is
+ *   finalized at once. Otherwise its pool's reconcile removes its Azure resources and finalizes it.
+ * - Versions are ordered by generation, then resourceVersion (configVersionOf.ts): older events are
+ *   `stale`, repeats are `unchanged` — replays, duplicates and reordering are harmless.
+ * - Full SYNC: every stored live configuration of the cluster missing from the list is deleted, unless
+ *   it may have been created after the relay took the list: its resourceVersion is newer than every
+ *   listed object's AND it was stored less than the signature window (5 min) before the SYNC was
+ *   signed. That keeps a delayed or replayed SYNC from deleting a newer configuration for good (a
+ *   tombstone is final), while a missed DELETED is still healed by the next SYNC.
+ * Every pool touched — a configuration's pool, and the pool it left — is marked dirty and enqueued.
+ */
+import { parseRelayEventsRequest, isFullSync, type RelayEvent } from '../core/relayContract.js';
+import { RELAY_SIGNATURE_WINDOW_SECONDS } from '../core/wellKnown.js';
+import type { FieldProblem } from '../core/errors.js';
+import type { DesiredSpec } from '../core/staticGatewayConfiguration.js';
+import { validateStaticGatewayConfiguration } from '../core/validateStaticGatewayConfiguration.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type {
+  ConfigVersion,
+  ConfigurationStore,
+  DesiredConfiguration,
+  PoolStore,
+  StatusStore,
+  UpsertConfigurationOutcome,
+} from '../ports/stateStore.js';
+import type { WorkQueue } from '../ports/workQueue.js';
+import { authenticateRelayRequest, type RelayAuth, type SignedRequest } from './authenticateRelayRequest.js';
+import { configVersionOf, isCoveredBy } from './configVersionOf.js';
+import type { ControlPlaneSettings } from './controlPlaneSettings.js';
+import { poolKeyForSpec } from './poolKeyForSpec.js';
+import { putConfigurationStatus } from './putConfigurationStatus.js';
+
+/** What the use case needs. */
+export interface AcceptRelayEventsDeps {
+  readonly state: ConfigurationStore &
+    Pick<PoolStore, 'markPoolDirty'> &
+    Pick<StatusStore, 'getStatus' | 'putStatus'>;
+  readonly queue: WorkQueue;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly settings: ControlPlaneSettings;
+  readonly relay: RelayAuth;
+}
+
+/** How one event was taken. */
+export type EventOutcome = UpsertConfigurationOutcome | 'deleted' | 'finalized';
+
+/** The use case's answer. */
+export type AcceptRelayEventsResult =
+  | { readonly kind: 'unauthorized'; readonly reason: string }
+  | { readonly kind: 'invalid'; readonly problems: readonly FieldProblem[] }
+  | {
+      readonly kind: 'accepted';
+      readonly clusterId: string;
+      /** Events taken, by outcome. */
+      readonly outcomes: Readonly<Partial<Record<EventOutcome, number>>>;
+      /** Stored configurations deleted because a full SYNC lacked them. */
+      readonly deletedBySync: number;
+      /** Pools marked dirty and enqueued, sorted. */
+      readonly pools: readonly string[];
+    };
+
+const CONCURRENCY = 8;
+
+/** Authenticates, parses and stores a `relayEvents` request. */
+export async function acceptRelayEvents(
+  deps: AcceptRelayEventsDeps,
+  request: SignedRequest,
+  signal: AbortSignal,
+): Promise<AcceptRelayEventsResult> {
+  const auth = authenticateRelayRequest(deps.relay, request);
+  if (auth.kind === 'rejected') {
+    deps.logger.warn('relayEvents: request refused', { reason: auth.reason, detail: auth.message });
+    return { kind: 'unauthorized', reason: auth.reason };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(request.rawBody);
+  } catch (e) {
+    return {
+      kind: 'invalid',
+      problems: [{ field: 'body', message: `is not JSON: ${(e as Error).message}` }],
+    };
+  }
+  const parsed = parseRelayEventsRequest(json);
+  if (parsed.kind === 'invalid') return { kind: 'invalid', problems: parsed.problems };
+  const { clusterId, events } = parsed.value;
+
+  const outcomes: Partial<Record<EventOutcome, number>> = {};
+  const touched = new Set<string>();
+  const dirty = new Set<string>();
+  const dirtyAfter = new Set<string>();
+  const byUid = new Map<string, RelayEvent[]>();
+  for (const e of events) {
+    const list = byUid.get(e.object.metadata.uid) ?? [];
+    list.push(e);
+    byUid.set(e.object.metadata.uid, list);
+  }
+  await forEachLimited([...byUid.values()], CONCURRENCY, async (list) => {
+    for (const event of list) {
+      const outcome = await acceptEvent(deps, { clusterId, event, touched, dirty, dirtyAfter }, signal);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+  });
+
+  let deletedBySync = 0;
+  if (isFullSync(parsed.value)) {
+    const listed = new Set(events.map((e) => e.object.metadata.uid));
+    const newest = Math.max(0, ...events.map((e) => configVersionOf(e.object.metadata).sequence));
+    const signedAtMs = Number(request.timestamp) * 1000;
+    const stored = await deps.state.listConfigurations({ clusterId }, signal);
+    const missing = stored.filter(
+      (c) =>
+        c.deletedAt === undefined &&
+        !listed.has(c.uid) &&
+        (isCoveredBy(c.version, newest) ||
+          c.updatedAt.getTime() <= signedAtMs - RELAY_SIGNATURE_WINDOW_SECONDS * 1000),
+    );
+    await forEachLimited(missing, CONCURRENCY, async (c) => {
+      await deleteConfiguration(deps, { clusterId, uid: c.uid, stored: c, touched, dirtyAfter }, signal);
+      deletedBySync++;
+    });
+  }
+
+  const pools = [...touched].sort();
+  for (const poolKey of pools) {
+    // Pools whose configurations changed were marked above; a repeat or stale event only re-enqueues
+    // (a clean pool's reconcile returns at once), which also completes an earlier attempt that failed.
+    if (dirtyAfter.has(poolKey)) await markOnce(deps, dirty, poolKey, signal);
+    await deps.queue.enqueue({ poolKey, reason: `relay ${clusterId}` }, signal);
+  }
+  deps.logger.info('relayEvents: accepted', {
+    clusterId,
+    events: events.length,
+    outcomes,
+    deletedBySync,
+    pools,
+  });
+  return { kind: 'accepted', clusterId, outcomes, deletedBySync, pools };
+}
+
+async function acceptEvent(
+  deps: AcceptRelayEventsDeps,
+  input: {
+    readonly clusterId: string;
+    readonly event: RelayEvent;
+    /** Pools to enqueue at the end. */
+    readonly touched: Set<string>;
+    /** Pools already marked dirty by this request. */
+    readonly dirty: Set<string>;
+    /** Pools to mark dirty at the end (deletions). */
+    readonly dirtyAfter: Set<string>;
+  },
+  signal: AbortSignal,
+): Promise<EventOutcome> {
+  const { clusterId, event, touched } = input;
+  const { metadata } = event.object;
+  const key = { clusterId, uid: metadata.uid };
+  const stored = await deps.state.getConfiguration(key, signal);
+  const deleting =
+    event.type === 'DELETED' ||
+    (metadata.deletionTimestamp !== undefined && metadata.deletionTimestamp !== null);
+  if (deleting)
+    return deleteConfiguration(
+      deps,
+      { clusterId, uid: metadata.uid, stored, touched, dirtyAfter: input.dirtyAfter },
+      signal,
+    );
+
+  const version = configVersionOf(metadata);
+  const validation = validateStaticGatewayConfiguration(event.object.spec, {
+    subscriptionId: deps.settings.subscriptionId,
+  });
+  const previousSpec = stored === undefined ? undefined : validSpecOf(stored.spec, deps.settings);
+  const poolKey =
+    validation.kind === 'valid'
+      ? poolKeyForSpec(validation.spec, {
+          gatewayResourceGroup: deps.settings.gatewayResourceGroup,
+          ...(stored === undefined
+            ? {}
+            : {
+                previous: {
+                  poolKey: stored.poolKey,
+                  ...(previousSpec === undefined ? {} : { spec: previousSpec }),
+                },
+              }),
+        })
+      : (stored?.poolKey ?? '');
+  // Mark the pools dirty BEFORE storing a newer version: if anything fails after this, the dirt stays
+  // recorded, and the relay's retry (which then finds the version stored) still enqueues the pool.
+  const newer =
+    stored === undefined || (stored.deletedAt === undefined && compareVersions(version, stored.version) > 0);
+  const pools = [poolKey, stored?.poolKey ?? ''].filter((k, i, all) => k !== '' && all.indexOf(k) === i);
+  if (newer) for (const k of pools) await markOnce(deps, input.dirty, k, signal);
+  const outcome = await deps.state.upsertConfiguration(
+    {
+      clusterId,
+      uid: metadata.uid,
+      namespace: metadata.namespace,
+      name: metadata.name,
+      poolKey,
+      version,
+      spec: event.object.spec ?? {},
+    },
+    signal,
+  );
+  for (const k of pools) touched.add(k);
+  if (outcome !== 'created' && outcome !== 'updated') return outcome;
+  if (validation.kind === 'invalid' && poolKey === '') {
+    // No pool will reconcile it: the InvalidSpec condition is written here, and nothing goes to Azure.
+    await putConfigurationStatus(
+      deps,
+      {
+        clusterId,
+        status: {
+          uid: metadata.uid,
+          generation: version.generation,
+          problem: {
+            reason: 'InvalidSpec',
+            message: validation.problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+          },
+        },
+      },
+      signal,
+    );
+  }
+  return outcome;
+}
+
+/** Tombstones a configuration; finalizes it at once when it never reached a pool. */
+async function deleteConfiguration(
+  deps: AcceptRelayEventsDeps,
+  input: {
+    readonly clusterId: string;
+    readonly uid: string;
+    readonly stored: DesiredConfiguration | undefined;
+    readonly touched: Set<string>;
+    /** Pools to mark dirty at the end (deletions). */
+    readonly dirtyAfter: Set<string>;
+  },
+  signal: AbortSignal,
+): Promise<EventOutcome> {
+  const { clusterId, uid, stored } = input;
+  const key = { clusterId, uid };
+  if (stored?.finalizedAt !== undefined) return 'finalized';
+  const tombstone = await deps.state.markConfigurationDeleted(
+    { ...key, ...(stored === undefined || stored.poolKey === '' ? {} : { poolKey: stored.poolKey }) },
+    signal,
+  );
+  if (tombstone.poolKey !== '') {
+    input.touched.add(tombstone.poolKey);
+    input.dirtyAfter.add(tombstone.poolKey);
+    return 'deleted';
+  }
+  await deps.state.finalizeConfiguration(key, signal);
+  await putConfigurationStatus(
+    deps,
+    {
+      clusterId,
+      status: {
+        uid,
+        generation: tombstone.version.generation,
+        outcome: { uid, kind: 'removed' },
+      },
+    },
+    signal,
+  );
+  return 'finalized';
+}
+
+/** The stored spec, validated (undefined when it is not a valid spec). */
+export function validSpecOf(spec: unknown, settings: ControlPlaneSettings): DesiredSpec | undefined {
+  if (spec === null || spec === undefined) return undefined;
+  const v = validateStaticGatewayConfiguration(spec, { subscriptionId: settings.subscriptionId });
+  return v.kind === 'valid' ? v.spec : undefined;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time; the first error rejects after all started ones end. */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < items.length && errors.length === 0) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, () => worker()));
+  if (errors.length > 0) throw errors[0];
+}
+
+async function markOnce(
+  deps: AcceptRelayEventsDeps,
+  marked: Set<string>,
+  poolKey: string,
+  signal: AbortSignal,
+): Promise<void> {
+  if (marked.has(poolKey)) return;
+  marked.add(poolKey);
+  await deps.state.markPoolDirty({ poolKey }, signal);
+}
+
+function compareVersions(a: ConfigVersion, b: ConfigVersion): number {
+  return a.generation - b.generation || a.sequence - b.sequence;
+}

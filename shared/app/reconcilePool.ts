@@ -1,0 +1,758 @@
+/**
+ * Use case behind the `reconcile` queue trigger: bring one gateway pool to its desired state.
+ *
+ * ## One worker per pool (DESIGN.md)
+ * A request names a pool. A pool that is clean (every dirty mark covered) returns at once. Otherwise
+ * the worker takes the pool's lease; a loser marks the pool dirty — so the holder loops once more —
+ * and returns (it retries the lease once after marking: the holder may have released in between).
+ * The holder works in rounds: each round covers the dirty generation seen when it started; the
+ * lease is released with `completePoolReconcile`, which keeps it instead when new dirt arrived, and
+ * then the holder starts another round. A budget (rounds, time) bounds one invocation: past it the
+ * pool is re-enqueued and the lease released.
+ *
+ * ## One round: observe → plan → apply, until the plan is empty
+ * 1. Load the pool's configurations (every cluster; tombstones until finalized) and validate them.
+ *    Invalid ones (and ones breaking cross-configuration rules, or asking another prefix length than
+ *    the pool's first public configuration) are left out of the plan with a condition — no Azure
+ *    write is made for them — and their existing Azure resources are kept (orphans policy `keep`).
+ *    Otherwise the stored list is authoritative for the pool and egret-named resources of unknown
+ *    configurations (e.g. one that moved to another pool) are removed (`delete`).
+ * 2. Resolve the pool's identity (unique id, prefix length) from ARM inventory; if no configuration
+ *    resolves, from what the last successful reconcile remembered (poolSummary.ts), so deletions still
+ *    clean up the ILB of a pool whose VMSS is gone.
+ * 3. Passes: observe the pool, plan (shared/core/planPool.ts: at most one write per Azure resource per
+ *    plan), persist the plan's ports as claims, apply phase by phase (each write audited), then observe
+ *    and plan again. A `ConflictError` (412 stale ETag, 409 concurrent operation) starts the next pass
+ *    from a fresh observation; an empty plan ends the round. At most `maxPasses` passes.
+ * 4. Project each configuration's status from the last observation and the last plan's outcomes; a
+ *    configuration that still has writes planned is `Reconciling` (or `AzureError` when a write failed);
+ *    store it only when it changed. Deleted configurations whose resources are all gone are finalized
+ *    and their port released.
+ *
+ * ## Failures
+ * ARM throttling/5xx (`TransientError`) and refused or failed writes end the round: the pool is
+ * re-enqueued with a delay (Retry-After when Azure gave one, else exponential from `retryBaseMs`, the
+ * attempt counted in the request's reason) and the reconcile is recorded as failed — the dirty mark is
+ * never lost. Anything else (a bug, storage down) is rethrown: the queue retries the message and moves
+ * it to the poison queue after `maxDequeueCount` attempts (admin shows it); the resync timer still
+ * marks the pool dirty every few minutes.
+ *
+ * ## Pending pools (`nodepool:<rg>:<name>`, see poolKeyForSpec.ts)
+ * Their round resolves each configuration against ARM inventory and moves it to its real pool (the
+ * stored row gets the control plane's next revision, configVersionOf.ts), marking that pool dirty.
+ * Unresolvable ones get `PoolNotFound` / `InvalidSpec`; the resync retries them.
+ */
+import { isEgretError, TransientError, type FieldProblem } from '../core/errors.js';
+import type { Plan, PlanStep } from '../core/plan.js';
+import { planPool, type PlannedConfiguration } from '../core/planPool.js';
+import { resolvePool, type PoolInventory, type ResolvedPool } from '../core/pool.js';
+import type { DesiredSpec } from '../core/staticGatewayConfiguration.js';
+import {
+  validateConfigurationSet,
+  validateStaticGatewayConfiguration,
+} from '../core/validateStaticGatewayConfiguration.js';
+import { WIREGUARD_PORT_MAX, WIREGUARD_PORT_MIN } from '../core/wellKnown.js';
+import type { ArmInventory } from '../ports/armInventory.js';
+import type { ArmWriter } from '../ports/armWriter.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { DesiredConfiguration, StateStore } from '../ports/stateStore.js';
+import type { WorkQueue } from '../ports/workQueue.js';
+import { validSpecOf } from './acceptRelayEvents.js';
+import { applyPoolPlan, type StepOutcome } from './applyPoolPlan.js';
+import { nextLocalRevision } from './configVersionOf.js';
+import { planSettingsOf, type ControlPlaneSettings } from './controlPlaneSettings.js';
+import { observePoolWorld, type PoolWorld } from './observePoolWorld.js';
+import { isPendingPoolKey } from './poolKeyForSpec.js';
+import { readPoolSummary, resolvedPoolOf, summarizePool, type PoolSummary } from './poolSummary.js';
+import { putConfigurationStatus, type ConfigurationProblem } from './putConfigurationStatus.js';
+
+/** Tunables (defaults in parentheses). */
+export interface ReconcileOptions {
+  /** Lease duration, renewed before every pass (120 s). */
+  readonly leaseMs?: number;
+  /** Rounds per invocation (10). */
+  readonly maxRounds?: number;
+  /** Passes (observe → plan → apply) per round (5). */
+  readonly maxPasses?: number;
+  /** Wall time per invocation before handing over to a new message (240 s, under the Functions timeout). */
+  readonly timeBudgetMs?: number;
+  /** First retry delay after a failed write without Retry-After (2 s), doubling per attempt. */
+  readonly retryBaseMs?: number;
+  /** Longest retry delay (300 s). */
+  readonly maxRetryMs?: number;
+  /** Concurrent writes within a plan phase (8). */
+  readonly applyConcurrency?: number;
+}
+
+/** What the use case needs. */
+export interface ReconcileDeps {
+  readonly state: StateStore;
+  readonly queue: WorkQueue;
+  readonly arm: { readonly inventory: ArmInventory; readonly writer: ArmWriter };
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly settings: ControlPlaneSettings;
+  readonly options?: ReconcileOptions;
+}
+
+/** One reconcile request (a queue message). */
+export interface ReconcileRequest {
+  readonly poolKey: string;
+  /** Why (logs); `retry <n>: …` carries the attempt count of a retried failure. */
+  readonly reason: string;
+  /** Identifies this worker + invocation as the lease holder (Table-safe: no `/ \\ # ?`). */
+  readonly holderId: string;
+}
+
+/** The use case's answer. */
+export type ReconcileResult =
+  /** Nothing was dirty. */
+  | { readonly kind: 'clean' }
+  /** Another worker holds the lease; the pool is marked dirty for it. */
+  | { readonly kind: 'busy'; readonly holderId: string }
+  | {
+      readonly kind: 'reconciled';
+      readonly rounds: number;
+      readonly passes: number;
+      /** ARM writes attempted. */
+      readonly writes: number;
+      /** True when the budget ran out and the pool was re-enqueued. */
+      readonly continued: boolean;
+    }
+  /** A write failed; the pool is re-enqueued after `delayMs`. */
+  | { readonly kind: 'retrying'; readonly delayMs: number; readonly error: string }
+  /** The lease expired while working (another worker may have it now). */
+  | { readonly kind: 'lease-lost' };
+
+interface Tunables {
+  readonly leaseMs: number;
+  readonly maxRounds: number;
+  readonly maxPasses: number;
+  readonly timeBudgetMs: number;
+  readonly retryBaseMs: number;
+  readonly maxRetryMs: number;
+  readonly applyConcurrency: number;
+}
+
+type RoundResult =
+  | {
+      readonly kind: 'done';
+      readonly passes: number;
+      readonly writes: number;
+      readonly summary?: PoolSummary;
+    }
+  | {
+      readonly kind: 'failed';
+      readonly passes: number;
+      readonly writes: number;
+      readonly error: string;
+      readonly retryAfterMs?: number;
+    }
+  | { readonly kind: 'lease-lost' };
+
+/** Reconciles one pool (see the module comment). */
+export async function reconcilePool(
+  deps: ReconcileDeps,
+  request: ReconcileRequest,
+  signal: AbortSignal,
+): Promise<ReconcileResult> {
+  const t = tunables(deps.options);
+  const { poolKey, holderId } = request;
+  const log = deps.logger.with({ poolKey });
+  const { state } = deps;
+
+  const before = await state.getPool({ poolKey }, signal);
+  if (before === undefined || before.reconciledGeneration >= before.dirtyGeneration) return { kind: 'clean' };
+
+  let acquisition = await state.acquirePoolLease({ poolKey, holderId, durationMs: t.leaseMs }, signal);
+  if (acquisition.kind === 'held') {
+    await state.markPoolDirty({ poolKey }, signal);
+    acquisition = await state.acquirePoolLease({ poolKey, holderId, durationMs: t.leaseMs }, signal);
+    if (acquisition.kind === 'held') {
+      log.info('reconcile: lease held by another worker; pool left dirty for it', {
+        holder: acquisition.holderId,
+      });
+      return { kind: 'busy', holderId: acquisition.holderId };
+    }
+  }
+  let target = acquisition.lease.dirtyGeneration;
+  const started = deps.clock.nowMs();
+  let passes = 0;
+  let writes = 0;
+  const complete = (outcome: Parameters<StateStore['completePoolReconcile']>[0]['outcome']) =>
+    state.completePoolReconcile(
+      { poolKey, holderId, reconciledGeneration: target, outcome, durationMs: t.leaseMs },
+      signal,
+    );
+
+  for (let round = 1; ; round++) {
+    let result: RoundResult;
+    try {
+      result = await reconcileRound(deps, { poolKey, holderId, round, tunables: t }, signal);
+    } catch (e) {
+      if (e instanceof TransientError) {
+        // ARM or storage throttled or unavailable while observing: retry after a delay, not from the queue.
+        result = {
+          kind: 'failed',
+          passes: 0,
+          writes: 0,
+          error: messageOf(e),
+          ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
+        };
+      } else {
+        await complete({ kind: 'failed', error: messageOf(e) }).catch(() => undefined);
+        throw e;
+      }
+    }
+    if (result.kind === 'lease-lost') {
+      log.warn('reconcile: lease lost while working; the new holder takes over');
+      return { kind: 'lease-lost' };
+    }
+    passes += result.passes;
+    writes += result.writes;
+    if (result.kind === 'failed') {
+      const attempt = attemptOf(request.reason) + 1;
+      const delayMs = Math.min(
+        t.maxRetryMs,
+        Math.max(result.retryAfterMs ?? 0, t.retryBaseMs * 2 ** (attempt - 1)),
+      );
+      await deps.queue.enqueue(
+        { poolKey, reason: `retry ${attempt}: ${result.error}`.slice(0, 1000), delayMs },
+        signal,
+      );
+      await complete({ kind: 'failed', error: result.error });
+      log.warn('reconcile: failed; retrying later', { error: result.error, delayMs, attempt });
+      return { kind: 'retrying', delayMs, error: result.error };
+    }
+    const completion = await complete({
+      kind: 'succeeded',
+      ...(result.summary === undefined ? {} : { members: result.summary }),
+    });
+    if (completion.kind === 'released') {
+      log.info('reconcile: pool clean', { rounds: round, passes, writes });
+      return { kind: 'reconciled', rounds: round, passes, writes, continued: false };
+    }
+    target = completion.lease.dirtyGeneration;
+    if (round >= t.maxRounds || deps.clock.nowMs() - started >= t.timeBudgetMs) {
+      await deps.queue.enqueue({ poolKey, reason: 'continue: budget of one invocation used' }, signal);
+      await complete({ kind: 'failed', error: 'budget of one invocation used; continued in a new one' });
+      return { kind: 'reconciled', rounds: round, passes, writes, continued: true };
+    }
+  }
+}
+
+interface RoundInput {
+  readonly poolKey: string;
+  readonly holderId: string;
+  readonly round: number;
+  readonly tunables: Tunables;
+}
+
+/** A configuration of the pool as the round sees it. */
+interface Entry {
+  readonly config: DesiredConfiguration;
+  /** The valid spec (for a deleting configuration: its last spec, if valid). */
+  readonly spec?: DesiredSpec;
+  readonly deleting: boolean;
+  /** Why a live configuration is left out of the plan. */
+  problem?: ConfigurationProblem;
+}
+
+async function reconcileRound(
+  deps: ReconcileDeps,
+  input: RoundInput,
+  signal: AbortSignal,
+): Promise<RoundResult> {
+  const { state, settings } = deps;
+  const { poolKey } = input;
+  if (!(await renew(deps, input, signal))) return { kind: 'lease-lost' };
+  const configs = (await state.listConfigurationsByPool({ poolKey }, signal)).filter(
+    (c) => c.finalizedAt === undefined,
+  );
+  if (isPendingPoolKey(poolKey)) {
+    await resolvePendingConfigurations(deps, configs, signal);
+    return { kind: 'done', passes: 0, writes: 0 };
+  }
+
+  const entries = classify(configs, settings);
+  const inventory = await deps.arm.inventory.listPoolInventory(
+    {
+      gatewayResourceGroup: settings.gatewayResourceGroup,
+      profileScaleSets: entries.flatMap((e) =>
+        e.spec?.pool.kind === 'vmss'
+          ? [{ resourceGroup: e.spec.pool.resourceGroup, name: e.spec.pool.vmssName }]
+          : [],
+      ),
+    },
+    signal,
+  );
+  const stored = readPoolSummary(await state.getPool({ poolKey }, signal));
+  const pool = await resolveIdentity(deps, { poolKey, entries, inventory, stored }, signal);
+
+  const live = entries.filter((e) => !e.deleting);
+  if (pool === undefined) {
+    // Nothing to plan against: report why; a configuration deleted before its pool ever resolved has
+    // nothing in Azure egret could find, so it is finalized.
+    for (const e of entries) await writeStatus(deps, e, { problem: e.problem }, signal);
+    return { kind: 'done', passes: 0, writes: 0 };
+  }
+
+  const excluded = live.filter((e) => e.problem !== undefined);
+  const planned: PlannedConfiguration[] = entries
+    .filter((e) => e.problem === undefined && (e.deleting || e.spec !== undefined))
+    .map((e) => ({
+      uid: e.config.uid,
+      namespace: e.config.namespace,
+      name: e.config.name,
+      state: e.deleting
+        ? { kind: 'deleting', ...(e.spec === undefined ? {} : { egress: e.spec.egress }) }
+        : { kind: 'present', egress: (e.spec as DesiredSpec).egress },
+    }));
+  const planSettings = planSettingsOf(settings, excluded.length === 0 ? 'delete' : 'keep');
+  const owners = entries.map((e) => ({
+    uid: e.config.uid,
+    ...(e.spec === undefined ? {} : { egress: e.spec.egress }),
+  }));
+  const observe = (): Promise<PoolWorld> =>
+    observePoolWorld(deps.arm.inventory, { pool, configurations: owners, settings }, signal);
+  const plan = async (world: PoolWorld): Promise<Plan> =>
+    planPool({
+      pool,
+      configurations: planned,
+      ...world,
+      portClaims: (await state.listPortClaims({ poolKey }, signal)).map((c) => ({
+        configUid: c.configUid,
+        port: c.port,
+      })),
+      settings: planSettings,
+    });
+
+  let passes = 0;
+  let writes = 0;
+  let world = await observe();
+  let current = await plan(world);
+  let failure:
+    | {
+        readonly reason: 'AzureError' | 'Reconciling';
+        readonly message: string;
+        readonly retryAfterMs?: number;
+      }
+    | undefined;
+  while (current.steps.length > 0) {
+    if (passes >= input.tunables.maxPasses) {
+      failure = {
+        reason: 'Reconciling',
+        message: `not converged after ${passes} passes; ${current.steps.length} writes still planned`,
+      };
+      break;
+    }
+    passes++;
+    if (!(await renew(deps, input, signal))) return { kind: 'lease-lost' };
+    await persistClaims(deps, poolKey, current, signal);
+    const correlationId = `${input.holderId}:round-${input.round}:pass-${passes}`;
+    const applied = await applyPoolPlan(
+      deps.arm.writer,
+      current,
+      {
+        concurrency: input.tunables.applyConcurrency,
+        onStep: (o) => audit(deps, { poolKey, holderId: input.holderId, correlationId }, o, signal),
+      },
+      signal,
+    );
+    writes += applied.outcomes.length;
+    world = await observe();
+    current = await plan(world);
+    if (applied.failure === undefined) continue;
+    const error = applied.failure.error;
+    if (isEgretError(error) && error.code === 'ConflictError') {
+      deps.logger.info('reconcile: conflict; re-observing', { poolKey, error: messageOf(error) });
+      continue;
+    }
+    failure = {
+      reason: 'AzureError',
+      message: `${applied.failure.step.kind} ${applied.failure.step.resourceId}: ${messageOf(error)}`,
+      ...(error instanceof TransientError && error.retryAfterMs !== undefined
+        ? { retryAfterMs: error.retryAfterMs }
+        : {}),
+    };
+    break;
+  }
+
+  // ---- status ----
+  const pending = (e: Entry): readonly PlanStep[] => concernedSteps(current, e, entries);
+  for (const e of entries) {
+    const outcome = current.outcomes.find((o) => o.uid === e.config.uid);
+    const steps = e.deleting ? [] : pending(e);
+    const problem =
+      e.problem ??
+      (steps.length === 0
+        ? undefined
+        : failure === undefined
+          ? { reason: 'Reconciling' as const, message: `waiting for Azure: ${summarize(steps)}` }
+          : { reason: failure.reason, message: failure.message });
+    await writeStatus(
+      deps,
+      e,
+      { pool, world, ...(outcome === undefined ? {} : { outcome }), problem },
+      signal,
+    );
+  }
+  if (failure === undefined) await releaseStrayClaims(deps, poolKey, entries, signal);
+  const summary = summarizePool({ pool, world, configurations: entries.length });
+  if (failure !== undefined)
+    return {
+      kind: 'failed',
+      passes,
+      writes,
+      error: failure.message,
+      ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+    };
+  return { kind: 'done', passes, writes, summary };
+}
+
+/** Validates every configuration of the pool and applies the cross-configuration rules. */
+function classify(configs: readonly DesiredConfiguration[], settings: ControlPlaneSettings): Entry[] {
+  const entries: Entry[] = [...configs]
+    .sort((a, b) => cmp(`${a.namespace}/${a.name}/${a.uid}`, `${b.namespace}/${b.name}/${b.uid}`))
+    .map((config) => {
+      const deleting = config.deletedAt !== undefined;
+      if (deleting) {
+        const spec = validSpecOf(config.spec, settings);
+        return { config, deleting, ...(spec === undefined ? {} : { spec }) };
+      }
+      const v = validateStaticGatewayConfiguration(config.spec, { subscriptionId: settings.subscriptionId });
+      return v.kind === 'valid'
+        ? { config, deleting, spec: v.spec }
+        : { config, deleting, problem: invalidSpec(v.problems) };
+    });
+  const valid = entries.filter((e) => !e.deleting && e.spec !== undefined && e.problem === undefined);
+  const setProblems = validateConfigurationSet(
+    valid.map((e) => ({
+      uid: e.config.uid,
+      namespace: e.config.namespace,
+      name: e.config.name,
+      spec: e.spec as DesiredSpec,
+    })),
+  );
+  for (const p of setProblems) {
+    const e = entries.find((x) => x.config.uid === p.uid);
+    if (e !== undefined) e.problem = invalidSpec(p.problems);
+  }
+  return entries;
+}
+
+/**
+ * The pool's identity: resolved from inventory through the first (by namespace/name) live
+ * configuration whose spec resolves to this pool, else a deleting one, else the stored summary.
+ * Live configurations that do not resolve here get a problem; a nodepool configuration that now
+ * resolves to another pool is moved there. The prefix length is the first public configuration's;
+ * public configurations asking another length get a problem.
+ */
+async function resolveIdentity(
+  deps: ReconcileDeps,
+  input: {
+    readonly poolKey: string;
+    readonly entries: Entry[];
+    readonly inventory: PoolInventory;
+    readonly stored: PoolSummary | undefined;
+  },
+  signal: AbortSignal,
+): Promise<ResolvedPool | undefined> {
+  const { poolKey, entries, inventory } = input;
+  let live: ResolvedPool | undefined;
+  let deleting: ResolvedPool | undefined;
+  let length: { readonly value: number; readonly owner: Entry } | undefined;
+  for (const e of entries) {
+    if (e.spec === undefined || e.problem !== undefined) continue;
+    const r = resolvePool(e.spec, inventory);
+    if (r.kind !== 'resolved') {
+      if (!e.deleting)
+        e.problem =
+          r.kind === 'not-found'
+            ? { reason: 'PoolNotFound', message: r.message }
+            : { reason: 'InvalidSpec', message: `${r.field}: ${r.message}` };
+      continue;
+    }
+    if (r.pool.key !== poolKey) {
+      if (e.deleting) continue;
+      if (e.spec.pool.kind === 'nodepool') {
+        await moveConfiguration(deps, e.config, r.pool.key, signal);
+        e.problem = { reason: 'Reconciling', message: `moving to gateway pool ${r.pool.key}` };
+      } else {
+        e.problem = { reason: 'PoolNotFound', message: `the spec resolves to gateway pool ${r.pool.key}` };
+      }
+      continue;
+    }
+    if (e.deleting) {
+      deleting ??= r.pool;
+      continue;
+    }
+    live ??= r.pool;
+    if (e.spec.egress.kind !== 'public' || r.pool.prefixLength === undefined) continue;
+    if (length === undefined) length = { value: r.pool.prefixLength, owner: e };
+    else if (length.value !== r.pool.prefixLength) {
+      const field =
+        e.spec.pool.field === 'spec.gatewayNodepoolName'
+          ? e.spec.pool.field
+          : `${e.spec.pool.field}.publicIpPrefixSize`;
+      e.problem = {
+        reason: 'InvalidSpec',
+        message:
+          `${field}: asks for /${r.pool.prefixLength} but ${length.owner.config.namespace}/${length.owner.config.name} ` +
+          `on the same gateway pool uses /${length.value}; configurations of one pool share one prefix length`,
+      };
+    }
+  }
+  const base = live ?? deleting;
+  if (base === undefined)
+    return input.stored === undefined ? undefined : resolvedPoolOf(poolKey, input.stored);
+  return {
+    ref: base.ref,
+    key: base.key,
+    uniqueId: base.uniqueId,
+    ...(length === undefined ? {} : { prefixLength: length.value }),
+  };
+}
+
+/** Stores a configuration under another pool key (the control plane's next revision) and enqueues it. */
+async function moveConfiguration(
+  deps: ReconcileDeps,
+  config: DesiredConfiguration,
+  poolKey: string,
+  signal: AbortSignal,
+): Promise<void> {
+  await deps.state.markPoolDirty({ poolKey }, signal);
+  const outcome = await deps.state.upsertConfiguration(
+    {
+      clusterId: config.clusterId,
+      uid: config.uid,
+      namespace: config.namespace,
+      name: config.name,
+      poolKey,
+      version: nextLocalRevision(config.version),
+      spec: config.spec,
+    },
+    signal,
+  );
+  if (outcome === 'updated') {
+    await deps.queue.enqueue({ poolKey, reason: `resolved ${config.namespace}/${config.name}` }, signal);
+    deps.logger.info('reconcile: configuration resolved to its gateway pool', {
+      uid: config.uid,
+      from: config.poolKey,
+      to: poolKey,
+    });
+  }
+}
+
+/** The round of a pending (unresolved nodepool) key. */
+async function resolvePendingConfigurations(
+  deps: ReconcileDeps,
+  configs: readonly DesiredConfiguration[],
+  signal: AbortSignal,
+): Promise<void> {
+  if (configs.length === 0) return;
+  const entries = classify(configs, deps.settings);
+  const inventory = await deps.arm.inventory.listPoolInventory(
+    { gatewayResourceGroup: deps.settings.gatewayResourceGroup, profileScaleSets: [] },
+    signal,
+  );
+  for (const e of entries) {
+    if (e.deleting || e.spec === undefined || e.problem !== undefined) {
+      await writeStatus(deps, e, { problem: e.problem }, signal);
+      continue;
+    }
+    const r = resolvePool(e.spec, inventory);
+    if (r.kind === 'resolved') {
+      await moveConfiguration(deps, e.config, r.pool.key, signal);
+      continue;
+    }
+    e.problem =
+      r.kind === 'not-found'
+        ? { reason: 'PoolNotFound', message: r.message }
+        : { reason: 'InvalidSpec', message: `${r.field}: ${r.message}` };
+    await writeStatus(deps, e, { problem: e.problem }, signal);
+  }
+}
+
+/**
+ * Projects and stores one configuration's status; a deleting configuration whose resources are all
+ * gone — or that never reached a pool egret could plan for — is finalized and its port released.
+ */
+async function writeStatus(
+  deps: ReconcileDeps,
+  e: Entry,
+  input: {
+    readonly pool?: ResolvedPool;
+    readonly world?: PoolWorld;
+    readonly outcome?: Plan['outcomes'][number];
+    readonly problem: ConfigurationProblem | undefined;
+  },
+  signal: AbortSignal,
+): Promise<void> {
+  const { config } = e;
+  const removedWithoutPool = e.deleting && input.pool === undefined;
+  const outcome = removedWithoutPool ? ({ uid: config.uid, kind: 'removed' } as const) : input.outcome;
+  const projection = await putConfigurationStatus(
+    deps,
+    {
+      clusterId: config.clusterId,
+      status: {
+        uid: config.uid,
+        generation: config.version.generation,
+        ...(e.spec === undefined ? {} : { egress: e.spec.egress }),
+        ...(input.pool === undefined ? {} : { pool: input.pool }),
+        ...(outcome === undefined ? {} : { outcome }),
+        ...(input.problem === undefined || e.deleting ? {} : { problem: input.problem }),
+        ...(input.world === undefined
+          ? {}
+          : {
+              members: input.world.members,
+              ...(input.world.loadBalancer === undefined ? {} : { loadBalancer: input.world.loadBalancer }),
+              prefixes: input.world.prefixes,
+            }),
+      },
+    },
+    signal,
+  );
+  if (e.deleting && projection.finalized) {
+    await deps.state.finalizeConfiguration({ clusterId: config.clusterId, uid: config.uid }, signal);
+    if (config.poolKey !== '')
+      await deps.state.releasePort({ poolKey: config.poolKey, configUid: config.uid }, signal);
+    deps.logger.info('reconcile: configuration finalized', { uid: config.uid, poolKey: config.poolKey });
+  }
+}
+
+/** Records the plan's ports as claims before applying (so a concurrent plan never reuses them). */
+async function persistClaims(
+  deps: ReconcileDeps,
+  poolKey: string,
+  plan: Plan,
+  signal: AbortSignal,
+): Promise<void> {
+  for (const { configUid, port } of plan.ports) {
+    const claim = await deps.state.claimPort(
+      {
+        poolKey,
+        configUid,
+        range: { min: Math.max(WIREGUARD_PORT_MIN, port), max: Math.min(WIREGUARD_PORT_MAX, port) },
+      },
+      signal,
+    );
+    if (claim.port !== port)
+      deps.logger.warn('reconcile: port claim differs from the plan; the next pass uses the claim', {
+        poolKey,
+        configUid,
+        planned: port,
+        claimed: claim.port,
+      });
+  }
+}
+
+/** Frees claims of configurations no longer on the pool (moved away, or purged). */
+async function releaseStrayClaims(
+  deps: ReconcileDeps,
+  poolKey: string,
+  entries: readonly Entry[],
+  signal: AbortSignal,
+): Promise<void> {
+  const uids = new Set(entries.map((e) => e.config.uid.toLowerCase()));
+  for (const claim of await deps.state.listPortClaims({ poolKey }, signal))
+    if (!uids.has(claim.configUid.toLowerCase()))
+      await deps.state.releasePort({ poolKey, configUid: claim.configUid }, signal);
+}
+
+async function audit(
+  deps: ReconcileDeps,
+  ctx: { readonly poolKey: string; readonly holderId: string; readonly correlationId: string },
+  outcome: StepOutcome,
+  signal: AbortSignal,
+): Promise<void> {
+  const { step } = outcome;
+  try {
+    await deps.state.appendAudit(
+      {
+        poolKey: ctx.poolKey,
+        resourceId: step.resourceId,
+        method: step.kind.startsWith('delete-') ? 'DELETE' : 'PUT',
+        reason: `${step.kind}: ${step.reasons.join('; ')}`.slice(0, 4000),
+        correlationId: ctx.correlationId,
+        actor: ctx.holderId,
+        outcome: outcome.kind,
+        ...(outcome.kind === 'failed' ? { error: messageOf(outcome.error).slice(0, 4000) } : {}),
+      },
+      signal,
+    );
+  } catch (e) {
+    // The write happened (or failed) in Azure either way; losing its audit row must not undo the pass.
+    deps.logger.error('reconcile: audit append failed', { resourceId: step.resourceId, error: messageOf(e) });
+  }
+}
+
+async function renew(deps: ReconcileDeps, input: RoundInput, signal: AbortSignal): Promise<boolean> {
+  try {
+    await deps.state.renewPoolLease(
+      { poolKey: input.poolKey, holderId: input.holderId, durationMs: input.tunables.leaseMs },
+      signal,
+    );
+    return true;
+  } catch (e) {
+    if (isEgretError(e) && e.code === 'ConflictError') return false;
+    throw e;
+  }
+}
+
+/**
+ * The steps of a plan that concern one configuration: those whose reasons name it (uid, or
+ * namespace/name), plus pool-wide steps that name no configuration (forced re-PUTs, backend membership).
+ */
+function concernedSteps(plan: Plan, e: Entry, all: readonly Entry[]): readonly PlanStep[] {
+  const names = (x: Entry): readonly string[] => [
+    x.config.uid.toLowerCase(),
+    `${x.config.namespace}/${x.config.name}`.toLowerCase(),
+  ];
+  return plan.steps.filter((s) => {
+    const text = s.reasons.join('\n').toLowerCase();
+    if (names(e).some((n) => text.includes(n))) return true;
+    return !all.some((x) => names(x).some((n) => text.includes(n)));
+  });
+}
+
+function summarize(steps: readonly PlanStep[]): string {
+  const shown = steps.slice(0, 3).map((s) => `${s.kind} ${s.resourceId.split('/').pop() ?? ''}`);
+  return steps.length > 3 ? `${shown.join(', ')} and ${steps.length - 3} more` : shown.join(', ');
+}
+
+function invalidSpec(problems: readonly FieldProblem[]): ConfigurationProblem {
+  return {
+    reason: 'InvalidSpec',
+    message: problems.map((p) => `${p.field}: ${p.message}`).join('; ') || 'the spec is invalid',
+  };
+}
+
+function attemptOf(reason: string): number {
+  const m = /^retry (\d+):/.exec(reason);
+  return m === null ? 0 : Number(m[1]);
+}
+
+function tunables(o: ReconcileOptions | undefined): Tunables {
+  return {
+    leaseMs: o?.leaseMs ?? 120_000,
+    maxRounds: o?.maxRounds ?? 10,
+    maxPasses: o?.maxPasses ?? 5,
+    timeBudgetMs: o?.timeBudgetMs ?? 240_000,
+    retryBaseMs: o?.retryBaseMs ?? 2_000,
+    maxRetryMs: o?.maxRetryMs ?? 300_000,
+    applyConcurrency: o?.applyConcurrency ?? 8,
+  };
+}
+
+/** An error's message (with Azure's code when the adapter kept it). */
+export function messageOf(e: unknown): string {
+  if (isEgretError(e)) return e.detail === undefined ? e.message : `${e.message} (${e.detail})`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

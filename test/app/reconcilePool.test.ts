@@ -1,0 +1,179 @@
+/**
+ * reconcilePool over in-memory fakes: convergence and status, idempotence (clean pools, no status
+ * rewrites), leases (one holder, losers leave the pool dirty), deletion and finalization, ARM
+ * failures (conflict re-observed within the invocation, throttling retried later with Retry-After),
+ * invalid specs (condition, no Azure write) and pending nodepools.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CLUSTER, createAppWorld, ready, sgc, vmssSpec } from './support/appWorld.js';
+
+const signal = AbortSignal.timeout(60_000);
+
+describe('reconcilePool', () => {
+  it('converges a VMSS configuration and reports prefix, ILB IP, port and nodes', async () => {
+    const w = createAppWorld('vmss', 2);
+    const accepted = await w.send({
+      clusterId: CLUSTER,
+      events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }],
+    });
+    assert.equal(accepted.kind, 'accepted');
+    const results = await w.drain();
+    assert.equal(results[0]?.kind, 'reconciled');
+    const [item] = await w.status();
+    assert.equal(ready(item), 'True/Reconciled');
+    assert.match(item!.status.egressIpPrefix ?? '', /^20\.\d+\.\d+\.0\/31$/);
+    assert.equal(item!.status.gatewayServerProfile?.port, 6000);
+    assert.ok(item!.status.gatewayServerProfile?.ip, 'the ILB frontend IP is reported');
+    assert.deepEqual(
+      item!.status.gatewayVMProfiles?.map((p) => p.nodeName),
+      ['gw000000', 'gw000001'],
+    );
+    assert.equal(item!.finalized, false);
+    // one write per touched resource: prefix, LB, VMSS model, two instances
+    assert.deepEqual([...w.arm.writeCounts().values()].sort(), [1, 1, 1, 1, 1]);
+  });
+
+  it('leaves a clean pool alone and does not rewrite an unchanged status', async () => {
+    const w = createAppWorld('vmss', 2);
+    await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }] });
+    await w.drain();
+    const before = (await w.state.getStatus({ clusterId: CLUSTER, uid: 'uid-gw' }, signal))!;
+    const writes = w.arm.writes.length;
+    // a replay of the same event: stored already, the pool is enqueued but clean
+    await w.send({
+      clusterId: CLUSTER,
+      events: [{ type: 'ADDED', object: sgc('gw', vmssSpec(), { resourceVersion: '100' }) }],
+    });
+    assert.deepEqual(
+      (await w.drain()).map((r) => r.kind),
+      ['clean'],
+    );
+    // a forced reconcile (resync) re-observes, plans nothing and keeps the status row as it was
+    w.clock.advance(60_000);
+    await w.state.markPoolDirty({ poolKey: 'vmss:rg-gw:gw' }, signal);
+    await w.queue.enqueue({ poolKey: 'vmss:rg-gw:gw', reason: 'resync' }, signal);
+    const [r] = await w.drain();
+    assert.deepEqual(r, { kind: 'reconciled', rounds: 1, passes: 0, writes: 0, continued: false });
+    assert.equal(w.arm.writes.length, writes);
+    const after = (await w.state.getStatus({ clusterId: CLUSTER, uid: 'uid-gw' }, signal))!;
+    assert.deepEqual(after.status, before.status);
+    assert.equal(after.updatedAt.getTime(), before.updatedAt.getTime(), 'status row not rewritten');
+  });
+
+  it('a loser of the lease marks the pool dirty and the holder reconciles it', async () => {
+    const w = createAppWorld('vmss', 2);
+    await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }] });
+    const poolKey = 'vmss:rg-gw:gw';
+    const held = await w.state.acquirePoolLease({ poolKey, holderId: 'other', durationMs: 60_000 }, signal);
+    assert.equal(held.kind, 'acquired');
+    const dirtyBefore = (await w.state.getPool({ poolKey }, signal))!.dirtyGeneration;
+    const [r] = await w.drain();
+    assert.deepEqual(r, { kind: 'busy', holderId: 'other' });
+    assert.equal(w.arm.writes.length, 0, 'the loser wrote nothing');
+    const pool = (await w.state.getPool({ poolKey }, signal))!;
+    assert.equal(pool.dirtyGeneration, dirtyBefore + 1, 'the loser left the pool dirty for the holder');
+    // the holder finishes: its completion sees the new dirt and keeps the lease for another round
+    const completion = await w.state.completePoolReconcile(
+      {
+        poolKey,
+        holderId: 'other',
+        reconciledGeneration: dirtyBefore,
+        outcome: { kind: 'succeeded' },
+        durationMs: 60_000,
+      },
+      signal,
+    );
+    assert.equal(completion.kind, 'dirty');
+  });
+
+  it('deletes every Azure resource of a deleted configuration, then finalizes it and frees its port', async () => {
+    const w = createAppWorld('vmss', 2);
+    await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }] });
+    await w.drain();
+    await w.send({
+      clusterId: CLUSTER,
+      events: [
+        {
+          type: 'MODIFIED',
+          object: sgc('gw', vmssSpec(), { generation: 2, deletionTimestamp: '2026-01-01T00:00:00Z' }),
+        },
+      ],
+    });
+    await w.drain();
+    const [item] = await w.status();
+    assert.equal(item?.finalized, true);
+    assert.equal(ready(item), 'False/Finalized');
+    assert.equal(w.arm.world.prefixes.length, 0, 'the managed prefix is gone');
+    assert.equal(w.arm.world.loadBalancer, undefined, 'the ILB is gone with its last frontend');
+    assert.deepEqual(await w.state.listPortClaims({ poolKey: 'vmss:rg-gw:gw' }, signal), []);
+  });
+
+  it('writes nothing to Azure for an invalid spec and says why', async () => {
+    const w = createAppWorld('vmss', 2);
+    const bad = { ...vmssSpec(), excludeCidrs: ['10.0.0.1/8'] };
+    await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('bad', bad) }] });
+    await w.drain();
+    const [item] = await w.status();
+    assert.equal(ready(item), 'False/InvalidSpec');
+    assert.match(item!.status.conditions![0]!.message, /spec\.excludeCidrs\[0\]/);
+    assert.equal(w.arm.writes.length, 0);
+  });
+
+  it('re-observes after a conflict and still converges in the same invocation', async () => {
+    const w = createAppWorld('vmss', 2);
+    w.arm.faults.push('conflict');
+    await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }] });
+    const [r] = await w.drain();
+    assert.equal(r?.kind, 'reconciled');
+    assert.equal(ready((await w.status())[0]), 'True/Reconciled');
+  });
+
+  it('retries a throttled write after Retry-After without losing the change', async () => {
+    const w = createAppWorld('vmss', 2);
+    w.arm.faults.push('throttled');
+    await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }] });
+    const [r] = await w.drain();
+    assert.equal(r?.kind, 'retrying');
+    assert.equal((r as { delayMs: number }).delayMs, 7000);
+    assert.equal(ready((await w.status())[0]), 'False/AzureError');
+    assert.equal(w.queue.size, 1, 're-enqueued, invisible for now');
+    w.clock.advance(7000);
+    const [again] = await w.drain();
+    assert.equal(again?.kind, 'reconciled');
+    assert.equal(ready((await w.status())[0]), 'True/Reconciled');
+  });
+
+  it('resolves a nodepool name to its pool, then reconciles that pool', async () => {
+    const w = createAppWorld('aks-vm-pool', 3);
+    w.arm.nicTags = { 'aks-managed-gatewayIPPrefixSize': '30' };
+    await w.send({
+      clusterId: CLUSTER,
+      events: [
+        { type: 'ADDED', object: sgc('np', { gatewayNodepoolName: 'gwpool', provisionPublicIps: true }) },
+      ],
+    });
+    const stored = await w.state.getConfiguration({ clusterId: CLUSTER, uid: 'uid-np' }, signal);
+    assert.equal(stored?.poolKey, 'nodepool:rg-gw:gwpool');
+    await w.drain();
+    const moved = await w.state.getConfiguration({ clusterId: CLUSTER, uid: 'uid-np' }, signal);
+    assert.equal(moved?.poolKey, 'aks-vm-pool:rg-gw:gwpool');
+    const [item] = await w.status();
+    assert.equal(ready(item), 'True/Reconciled');
+    assert.match(item!.status.egressIpPrefix ?? '', /\/30$/);
+    assert.equal(item!.status.gatewayVMProfiles?.length, 3);
+  });
+
+  it('reports PoolNotFound for a nodepool that does not exist, with no Azure write', async () => {
+    const w = createAppWorld('vmss', 2);
+    await w.send({
+      clusterId: CLUSTER,
+      events: [
+        { type: 'ADDED', object: sgc('np', { gatewayNodepoolName: 'nope', provisionPublicIps: true }) },
+      ],
+    });
+    await w.drain();
+    assert.equal(ready((await w.status())[0]), 'False/PoolNotFound');
+    assert.equal(w.arm.writes.length, 0);
+  });
+});
