@@ -125,6 +125,17 @@ export const NODE_AGENT_SETTINGS: readonly AgentSettingSpec[] = [
     default: '10',
     description: 'Re-check the CNI configuration this often (besides file events).',
   },
+  {
+    name: 'TUNNEL_STALL_SECONDS',
+    default: '3',
+    description:
+      "Reset a pod tunnel's session when it sent but received nothing this long (faster failover than WireGuard's 15 s); 0 turns it off.",
+  },
+  {
+    name: 'TUNNEL_CHECK_INTERVAL_SECONDS',
+    default: '1',
+    description: "How often pods' tunnel counters are sampled.",
+  },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -248,6 +259,8 @@ export interface NodeAgentConfig extends CommonConfig {
   readonly clusterCidrs: readonly string[];
   readonly uninstallFile: string;
   readonly confResyncMs: number;
+  readonly tunnelStallMs: number;
+  readonly tunnelCheckIntervalMs: number;
 }
 
 /** @throws ConfigError naming every missing or invalid setting. */
@@ -284,6 +297,8 @@ export function loadNodeAgentConfig(env: Env = process.env): NodeAgentConfig {
     clusterCidrs: r.cidrs('CLUSTER_CIDRS'),
     uninstallFile: r.str('CNI_UNINSTALL_FILE'),
     confResyncMs: r.int('CNI_CONF_RESYNC_SECONDS', 1, 3600) * 1000,
+    tunnelStallMs: r.int('TUNNEL_STALL_SECONDS', 0, 3600) * 1000,
+    tunnelCheckIntervalMs: r.int('TUNNEL_CHECK_INTERVAL_SECONDS', 1, 3600) * 1000,
   };
   r.done();
   return config;

@@ -44,7 +44,11 @@ export interface WireGuardDeviceState {
   readonly privateKey: string;
   readonly publicKey: string;
   readonly listenPort: number;
-  readonly peers: readonly (WireGuardPeer & { readonly latestHandshake: number })[];
+  readonly peers: readonly (WireGuardPeer & {
+    readonly latestHandshake: number;
+    readonly rxBytes: number;
+    readonly txBytes: number;
+  })[];
 }
 
 export interface WireGuardDriver {
@@ -87,6 +91,8 @@ export function parseWireGuardDump(dump: string): WireGuardDeviceState | undefin
       ...(endpoint === '(none)' ? {} : { endpoint }),
       allowedIps: allowed === '(none)' ? [] : allowed.split(',').filter((x) => x !== ''),
       latestHandshake: Number(f[4] ?? '0'),
+      rxBytes: Number(f[5] ?? '0'),
+      txBytes: Number(f[6] ?? '0'),
     };
   });
   return {

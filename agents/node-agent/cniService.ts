@@ -18,6 +18,7 @@ import { errorMessage, type Logger } from '../common/logger.js';
 import type { MetricsRegistry } from '../common/metrics.js';
 import { NftDriver } from '../common/nftables.js';
 import { generateWireGuardKeyPair, type WireGuardDriver } from '../common/wireguard.js';
+import type { TunnelWatchdog } from './tunnelWatchdog.js';
 import {
   CNI_ERROR,
   type CniRequest,
@@ -57,6 +58,8 @@ export interface CniServiceDeps {
   readonly clusterCidrs: readonly string[];
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
+  /** Watches attached pods' tunnels for a gateway that stopped answering (optional). */
+  readonly watchdog?: TunnelWatchdog;
 }
 
 /** The named namespace of a CNI_NETNS path (`/var/run/netns/<name>` or `/run/netns/<name>`). */
@@ -171,11 +174,12 @@ export class CniService {
       );
       podEndpointWritten = true;
       await this.deps.wg.configure(ref, { privateKey: keys.privateKey });
-      await this.deps.wg.setPeer(ref, {
+      const peer = {
         publicKey: server.publicKey,
         endpoint: `${server.ip}:${server.port}`,
         allowedIps: ['0.0.0.0/0'],
-      });
+      };
+      await this.deps.wg.setPeer(ref, peer);
       const linkLocal = (await this.ipd.addresses({ netns, dev: eth0 })).find(
         (a) => a.family === 'inet6' && a.scope === 'link',
       );
@@ -214,6 +218,7 @@ export class CniService {
       // Packets that arrive on eth0 from sources whose best route is wg0 must pass reverse-path checks.
       await this.ipd.sysctl('net.ipv4.conf.all.rp_filter', '2', netns);
       await this.ipd.sysctl(`net.ipv4.conf.${eth0}.rp_filter`, '2', netns);
+      this.deps.watchdog?.track(req.containerId, { ref, peer, pod: `${req.podNamespace}/${req.podName}` });
       log.info('pod attached', {
         pod: `${req.podNamespace}/${req.podName}`,
         configuration: gatewayName,
@@ -240,6 +245,7 @@ export class CniService {
   /** Never throws: DEL must succeed. */
   async del(req: CniRequest, signal: AbortSignal): Promise<void> {
     const { log } = this.deps;
+    this.deps.watchdog?.untrack(req.containerId);
     try {
       const netns = netnsName(req.netns);
       if (await this.ipd.netnsExists(netns))

@@ -17,6 +17,7 @@ import { EGRET_CNI_TYPE } from './cni/cniProtocol.js';
 import { CniConfInstaller } from './cniConf.js';
 import { startCniServer } from './cniServer.js';
 import { CniService } from './cniService.js';
+import { TunnelWatchdog } from './tunnelWatchdog.js';
 
 async function main(): Promise<void> {
   const config = loadNodeAgentConfig();
@@ -39,14 +40,27 @@ async function main(): Promise<void> {
   }
   const runner = createExecRunner();
   const mode = await selectWireGuardMode(config.wireguardMode, runner);
+  const wg = createWireGuardDriver(mode, runner);
+  const watchdog =
+    config.tunnelStallMs > 0
+      ? new TunnelWatchdog({
+          wg,
+          intervalMs: config.tunnelCheckIntervalMs,
+          stallMs: config.tunnelStallMs,
+          log,
+          metrics,
+        })
+      : undefined;
+  watchdog?.start();
   const service = new CniService({
     cluster: createClientNodeAgentCluster({ kubeConfig: loadKubeConfig(config.kubeconfig) }),
     runner,
-    wg: createWireGuardDriver(mode, runner),
+    wg,
     nodeExceptionCidrs: config.exceptionCidrs,
     clusterCidrs: config.clusterCidrs,
     log,
     metrics,
+    ...(watchdog === undefined ? {} : { watchdog }),
   });
   const server = await startCniServer({ socketPath: config.socketPath, service, log });
   // The server listens before the conflist names it: a pod ADD never finds the socket missing.
@@ -65,6 +79,7 @@ async function main(): Promise<void> {
 
   const sig = await terminationSignal();
   installer.stop();
+  watchdog?.stop();
   // Upstream's cni-uninstall ConfigMap: only an explicit "true" takes egret out of the chain; a plain
   // restart (rolling update) must not let pods start without their gateway in between.
   const uninstall =

@@ -260,8 +260,9 @@ describe('data path in network namespaces', { skip, timeout: 240_000 }, () => {
         async () => (await world.httpStatus(world.ns('lb'), serving.ip, PROBE_PORT, `/gw/${uid}`)) === 503,
       );
       await world.waitForLb(A.port, [other.ip], 10_000);
-      // The pod's WireGuard session was with the stopped gateway; it re-handshakes with the other
-      // one (same configuration key) after WireGuard's 15 s no-reply timer.
+      // The pod's WireGuard session was with the stopped gateway. Once it withdraws, the pod hears
+      // nothing back; the agent's watchdog resets the session (WireGuard alone would wait 15 s) and
+      // the pod's next packet handshakes, through the LB, with the other gateway (same key).
       const after = await world.requestEventually(pod.ns, EXTERNAL_IP, 40_000);
       assert.equal(after, A.secondaryIps[other.name]);
       assert.equal(await daemon.exited, 0);
