@@ -53,8 +53,10 @@ describe('WireGuard driver', () => {
           endpoint: '10.0.0.21:40000',
           allowedIps: ['10.244.1.2/32'],
           latestHandshake: 1700000000,
+          rxBytes: 100,
+          txBytes: 200,
         },
-        { publicKey: 'cGVlcjI=', allowedIps: [], latestHandshake: 0 },
+        { publicKey: 'cGVlcjI=', allowedIps: [], latestHandshake: 0, rxBytes: 0, txBytes: 0 },
       ],
     });
     assert.equal(parseWireGuardDump(''), undefined);
