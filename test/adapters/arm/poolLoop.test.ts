@@ -27,7 +27,7 @@ import {
   uid,
 } from './support/armPoolWorld.js';
 
-const N = 3;
+const N = 5;
 const ILB = 'kubeegressgateway-ilb';
 
 interface PoolCase {
@@ -152,7 +152,7 @@ describe('observe → plan → apply → plan is empty, per pool kind, against t
         assert.deepEqual(again.plan.steps, [], 'apply then plan is empty');
         assert.deepEqual(
           again.plan.ports.map((p) => p.port),
-          [6000, 6001, 6002],
+          configs.map((_, i) => 6000 + i),
         );
       });
 
