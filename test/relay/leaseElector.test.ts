@@ -33,6 +33,7 @@ describe('LeaseElector on the API stand-in', () => {
   function setup(leaseName: string) {
     const clock = new ManualClock();
     const candidates: Candidate[] = [];
+    let running = 0;
     function candidate(identity: string): Candidate {
       const real = createClientNodeLeasePort({
         kubeConfig: world.kc,
@@ -68,17 +69,26 @@ describe('LeaseElector on the API stand-in', () => {
           partitioned = true;
         },
         stop: async () => {
+          if (!stop.signal.aborted) running--;
           stop.abort();
           await done;
         },
       };
+      running++;
       candidates.push(c);
       return c;
     }
+    /**
+     * Moves the clock only while every running candidate is asleep on it (no request in flight), so
+     * a slow machine cannot make time jump past a renewal that is still on its way.
+     */
     async function advanceUntil(check: () => boolean, what: string, stepMs = 500): Promise<void> {
       for (let i = 0; i < 1000; i++) {
+        for (let wait = 0; clock.pending < running; wait++) {
+          if (wait > 3000) assert.fail(`candidates never went idle while waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 2));
+        }
         if (check()) return;
-        await new Promise((r) => setTimeout(r, 5));
         clock.advance(stepMs);
       }
       assert.fail(`timed out waiting for ${what}`);
