@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -26,21 +27,12 @@ function alive(pid: number): boolean {
 /** Kills every process whose environment has `EGRET_DP_RUN=<prefix>`. */
 export function killMarkedProcesses(prefix: string): number {
   let n = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let env: string;
+  for (const pid of markedProcesses(prefix)) {
     try {
-      env = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      process.kill(pid, 'SIGKILL');
+      n += 1;
     } catch {
-      continue;
-    }
-    if (env.split('\0').includes(`${RUN_MARKER_ENV}=${prefix}`)) {
-      try {
-        process.kill(Number(entry), 'SIGKILL');
-        n += 1;
-      } catch {
-        // already gone
-      }
+      // already gone
     }
   }
   return n;
@@ -51,12 +43,57 @@ function netnsNames(): string[] {
   return out.trim() === '' ? [] : (JSON.parse(out) as { name: string }[]).map((n) => n.name);
 }
 
-/** Removes one run's namespaces, processes and temp dir. */
+function markedProcesses(prefix: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (
+        readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`${RUN_MARKER_ENV}=${prefix}`)
+      )
+        pids.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/**
+ * Removes one run's namespaces, processes and temp dir. Namespaces go first: their TUN devices go
+ * with them, and each wireguard-go then exits on its own and removes its UAPI socket; what is still
+ * running a moment later is killed.
+ */
 export function cleanupRun(prefix: string): void {
-  killMarkedProcesses(prefix);
   for (const ns of netnsNames()) if (ns.startsWith(`${prefix}-`)) execFileSync('ip', ['netns', 'del', ns]);
+  const until = Date.now() + 2000;
+  while (markedProcesses(prefix).length > 0 && Date.now() < until) execFileSync('sleep', ['0.05']);
+  killMarkedProcesses(prefix);
   rmSync(join(tmpdir(), `egret-${prefix}`), { recursive: true, force: true });
-  // wireguard-go removes its UAPI socket when its device goes; a killed one leaves it behind.
+}
+
+/** Deletes UAPI sockets under /var/run/wireguard that nothing listens on (left by killed wireguard-go). */
+export async function removeStaleWireGuardSockets(): Promise<void> {
+  const dir = '/var/run/wireguard';
+  if (!existsSync(dir)) return;
+  await Promise.all(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.sock'))
+      .map(
+        (f) =>
+          new Promise<void>((resolve) => {
+            const s = connect(join(dir, f));
+            s.on('connect', () => {
+              s.destroy();
+              resolve();
+            });
+            s.on('error', (e: NodeJS.ErrnoException) => {
+              if (e.code === 'ECONNREFUSED') rmSync(join(dir, f), { force: true });
+              resolve();
+            });
+          }),
+      ),
+  );
 }
 
 /** Removes leftovers of runs whose creating process is gone. */

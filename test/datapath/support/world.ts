@@ -22,7 +22,13 @@ import { join, resolve } from 'node:path';
 import type { JsonObject } from '../../../infra/local/kube/json.js';
 import { startKubeStandIn, type KubeStandIn } from '../../../infra/local/kube/startKubeStandIn.js';
 import { wireGuardControlName } from '../../../agents/common/wireguard.js';
-import { cleanupRun, cleanupStaleRuns, newRunPrefix, RUN_MARKER_ENV } from './cleanup.js';
+import {
+  cleanupRun,
+  cleanupStaleRuns,
+  newRunPrefix,
+  removeStaleWireGuardSockets,
+  RUN_MARKER_ENV,
+} from './cleanup.js';
 import { egretCrds } from './crds.js';
 import { Proc } from './proc.js';
 
@@ -752,5 +758,6 @@ export class DataPathWorld {
     for (const s of this.servers) s.close();
     await this.kube?.stop();
     cleanupRun(this.prefix);
+    await removeStaleWireGuardSockets();
   }
 }
