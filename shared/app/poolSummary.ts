@@ -8,7 +8,7 @@ import type { KnownPool } from '../core/normalizeArmEvent.js';
 import type { ObservedPoolMembers } from '../core/observed.js';
 import type { PoolRef, ResolvedPool } from '../core/pool.js';
 import type { PoolState } from '../ports/stateStore.js';
-import type { PoolWorld } from './observePoolWorld.js';
+import type { ObservedPoolWorld } from '../ports/armInventory.js';
 
 /** One gateway node as admin shows it. */
 export interface PoolMemberSummary {
@@ -37,7 +37,7 @@ export interface PoolSummary {
 /** Summarises a pool after a reconcile. */
 export function summarizePool(input: {
   readonly pool: ResolvedPool;
-  readonly world: PoolWorld;
+  readonly world: ObservedPoolWorld;
   readonly configurations: number;
 }): PoolSummary {
   const { pool, world } = input;

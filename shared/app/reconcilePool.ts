@@ -52,17 +52,15 @@ import {
   validateStaticGatewayConfiguration,
 } from '../core/validateStaticGatewayConfiguration.js';
 import { WIREGUARD_PORT_MAX, WIREGUARD_PORT_MIN } from '../core/wellKnown.js';
-import type { ArmInventory } from '../ports/armInventory.js';
-import type { ArmWriter } from '../ports/armWriter.js';
+import type { GatewayPools, ObservedPoolWorld } from '../ports/armInventory.js';
+import type { ApplyPlanReport, ArmWriteRecord, ArmWriter, StepOutcome } from '../ports/armWriter.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { DesiredConfiguration, StateStore } from '../ports/stateStore.js';
 import type { WorkQueue } from '../ports/workQueue.js';
 import { validSpecOf } from './acceptRelayEvents.js';
-import { applyPoolPlan, type StepOutcome } from './applyPoolPlan.js';
 import { nextLocalRevision } from './configVersionOf.js';
 import { planSettingsOf, type ControlPlaneSettings } from './controlPlaneSettings.js';
-import { observePoolWorld, type PoolWorld } from './observePoolWorld.js';
 import { isPendingPoolKey } from './poolKeyForSpec.js';
 import { readPoolSummary, resolvedPoolOf, summarizePool, type PoolSummary } from './poolSummary.js';
 import { putConfigurationStatus, type ConfigurationProblem } from './putConfigurationStatus.js';
@@ -85,11 +83,29 @@ export interface ReconcileOptions {
   readonly applyConcurrency?: number;
 }
 
+/**
+ * Applies a plan phase by phase and reports every step (shared/adapters/arm/applyPlan.ts: the one
+ * place that decides how plans are applied); injected so this use case depends on ports only.
+ */
+export type PlanApplier = (
+  plan: Plan,
+  options: {
+    readonly writer: ArmWriter;
+    readonly onWrite: (record: ArmWriteRecord) => Promise<void>;
+    readonly maxConcurrency?: number;
+    readonly signal: AbortSignal;
+  },
+) => Promise<ApplyPlanReport>;
+
+/** The ARM side of a reconcile: inventory (pool resolution), one-call observation, and the writer. */
+export type ReconcileArm = Pick<GatewayPools, 'listPoolInventory' | 'observePoolWorld' | 'apply'>;
+
 /** What the use case needs. */
 export interface ReconcileDeps {
   readonly state: StateStore;
   readonly queue: WorkQueue;
-  readonly arm: { readonly inventory: ArmInventory; readonly writer: ArmWriter };
+  readonly arm: ReconcileArm;
+  readonly applyPlan: PlanApplier;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly settings: ControlPlaneSettings;
@@ -276,7 +292,7 @@ async function reconcileRound(
   }
 
   const entries = classify(configs, settings);
-  const inventory = await deps.arm.inventory.listPoolInventory(
+  const inventory = await deps.arm.listPoolInventory(
     {
       gatewayResourceGroup: settings.gatewayResourceGroup,
       profileScaleSets: entries.flatMap((e) =>
@@ -310,13 +326,14 @@ async function reconcileRound(
         : { kind: 'present', egress: (e.spec as DesiredSpec).egress },
     }));
   const planSettings = planSettingsOf(settings, excluded.length === 0 ? 'delete' : 'keep');
+  // Every configuration of the pool, excluded ones too: their prefixes must be seen (and kept).
   const owners = entries.map((e) => ({
     uid: e.config.uid,
-    ...(e.spec === undefined ? {} : { egress: e.spec.egress }),
+    state: e.spec === undefined ? { kind: 'deleting' as const } : { kind: 'deleting' as const, egress: e.spec.egress },
   }));
-  const observe = (): Promise<PoolWorld> =>
-    observePoolWorld(deps.arm.inventory, { pool, configurations: owners, settings }, signal);
-  const plan = async (world: PoolWorld): Promise<Plan> =>
+  const observe = (): Promise<ObservedPoolWorld> =>
+    deps.arm.observePoolWorld({ pool: pool.ref, configurations: owners, settings: planSettings }, signal);
+  const plan = async (world: ObservedPoolWorld): Promise<Plan> =>
     planPool({
       pool,
       configurations: planned,
@@ -337,6 +354,7 @@ async function reconcileRound(
         readonly reason: 'AzureError' | 'Reconciling';
         readonly message: string;
         readonly retryAfterMs?: number;
+        readonly minDelayMs?: number;
       }
     | undefined;
   while (current.steps.length > 0) {
@@ -351,30 +369,35 @@ async function reconcileRound(
     if (!(await renew(deps, input, signal))) return { kind: 'lease-lost' };
     await persistClaims(deps, poolKey, current, signal);
     const correlationId = `${input.holderId}:round-${input.round}:pass-${passes}`;
-    const applied = await applyPoolPlan(
-      deps.arm.writer,
-      current,
-      {
-        concurrency: input.tunables.applyConcurrency,
-        onStep: (o) => audit(deps, { poolKey, holderId: input.holderId, correlationId }, o, signal),
-      },
+    const report = await deps.applyPlan(current, {
+      writer: deps.arm,
+      onWrite: (record) => audit(deps, { poolKey, holderId: input.holderId, correlationId }, record, signal),
+      maxConcurrency: input.tunables.applyConcurrency,
       signal,
-    );
-    writes += applied.outcomes.length;
+    });
+    writes += report.steps.filter((s) => s.outcome.kind !== 'skipped').length;
     world = await observe();
     current = await plan(world);
-    if (applied.failure === undefined) continue;
-    const error = applied.failure.error;
-    if (isEgretError(error) && error.code === 'ConflictError') {
-      deps.logger.info('reconcile: conflict; re-observing', { poolKey, error: messageOf(error) });
+    if (report.completed) continue;
+    const failed = report.steps.filter((s) => s.outcome.kind !== 'ok' && s.outcome.kind !== 'skipped');
+    const worst = failed.find((s) => s.outcome.kind !== 'conflict') ?? failed[0];
+    if (worst === undefined || worst.outcome.kind === 'conflict') {
+      deps.logger.info('reconcile: conflict; re-observing', {
+        poolKey,
+        ...(worst === undefined ? {} : { resourceId: worst.resourceId, error: describeOutcome(worst.outcome) }),
+      });
       continue;
     }
+    const outcome = worst.outcome;
     failure = {
       reason: 'AzureError',
-      message: `${applied.failure.step.kind} ${applied.failure.step.resourceId}: ${messageOf(error)}`,
-      ...(error instanceof TransientError && error.retryAfterMs !== undefined
-        ? { retryAfterMs: error.retryAfterMs }
-        : {}),
+      message: `${worst.kind} ${worst.resourceId}: ${describeOutcome(outcome)}`,
+      ...(outcome.kind === 'transient'
+        ? outcome.retryAfterMs === undefined
+          ? {}
+          : { retryAfterMs: outcome.retryAfterMs }
+        : // Refused (a person must act, e.g. SubnetIsFull) or failed (a bug): do not hot-loop.
+          { minDelayMs: input.tunables.retryBaseMs * 15 }),
     };
     break;
   }
@@ -400,14 +423,16 @@ async function reconcileRound(
   }
   if (failure === undefined) await releaseStrayClaims(deps, poolKey, entries, signal);
   const summary = summarizePool({ pool, world, configurations: entries.length });
-  if (failure !== undefined)
+  if (failure !== undefined) {
+    const delay = failure.retryAfterMs ?? failure.minDelayMs;
     return {
       kind: 'failed',
       passes,
       writes,
       error: failure.message,
-      ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+      ...(delay === undefined ? {} : { retryAfterMs: delay }),
     };
+  }
   return { kind: 'done', passes, writes, summary };
 }
 
@@ -553,7 +578,7 @@ async function resolvePendingConfigurations(
 ): Promise<void> {
   if (configs.length === 0) return;
   const entries = classify(configs, deps.settings);
-  const inventory = await deps.arm.inventory.listPoolInventory(
+  const inventory = await deps.arm.listPoolInventory(
     { gatewayResourceGroup: deps.settings.gatewayResourceGroup, profileScaleSets: [] },
     signal,
   );
@@ -584,7 +609,7 @@ async function writeStatus(
   e: Entry,
   input: {
     readonly pool?: ResolvedPool;
-    readonly world?: PoolWorld;
+    readonly world?: ObservedPoolWorld;
     readonly outcome?: Plan['outcomes'][number];
     readonly problem: ConfigurationProblem | undefined;
   },
@@ -665,27 +690,41 @@ async function releaseStrayClaims(
 async function audit(
   deps: ReconcileDeps,
   ctx: { readonly poolKey: string; readonly holderId: string; readonly correlationId: string },
-  outcome: StepOutcome,
+  record: ArmWriteRecord,
   signal: AbortSignal,
 ): Promise<void> {
-  const { step } = outcome;
   try {
     await deps.state.appendAudit(
       {
         poolKey: ctx.poolKey,
-        resourceId: step.resourceId,
-        method: step.kind.startsWith('delete-') ? 'DELETE' : 'PUT',
-        reason: `${step.kind}: ${step.reasons.join('; ')}`.slice(0, 4000),
+        resourceId: record.resourceId,
+        method: record.method,
+        reason: record.reason.slice(0, 4000),
         correlationId: ctx.correlationId,
         actor: ctx.holderId,
-        outcome: outcome.kind,
-        ...(outcome.kind === 'failed' ? { error: messageOf(outcome.error).slice(0, 4000) } : {}),
+        outcome: record.outcome,
+        ...(record.error === undefined ? {} : { error: record.error.slice(0, 4000) }),
       },
       signal,
     );
   } catch (e) {
     // The write happened (or failed) in Azure either way; losing its audit row must not undo the pass.
-    deps.logger.error('reconcile: audit append failed', { resourceId: step.resourceId, error: messageOf(e) });
+    deps.logger.error('reconcile: audit append failed', { resourceId: record.resourceId, error: messageOf(e) });
+  }
+}
+
+function describeOutcome(outcome: StepOutcome): string {
+  switch (outcome.kind) {
+    case 'ok':
+      return 'ok';
+    case 'skipped':
+      return 'skipped';
+    case 'failed':
+      return `${outcome.errorCode}${outcome.code === undefined ? '' : ` (${outcome.code})`}: ${outcome.message}`;
+    case 'conflict':
+    case 'transient':
+    case 'refused':
+      return `${outcome.code === undefined ? '' : `${outcome.code}: `}${outcome.message}`;
   }
 }
 

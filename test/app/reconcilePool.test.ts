@@ -144,6 +144,23 @@ describe('reconcilePool', () => {
     assert.equal(ready((await w.status())[0]), 'True/Reconciled');
   });
 
+  it('reports a write Azure refused for a user-caused reason and backs off instead of hot-looping', async () => {
+    const w = createAppWorld('vmss', 2);
+    w.arm.faults.push('refused');
+    await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }] });
+    const [r] = await w.drain();
+    assert.equal(r?.kind, 'retrying');
+    assert.ok((r as { delayMs: number }).delayMs >= 30_000, 'a refusal waits much longer than a throttle');
+    const [item] = await w.status();
+    assert.equal(ready(item), 'False/AzureError');
+    assert.match(item!.status.conditions![0]!.message, /SubnetIsFull/);
+    const audit = await w.state.listAudit({ poolKey: 'vmss:rg-gw:gw' }, signal);
+    assert.ok(audit.some((a) => a.outcome === 'failed' && /SubnetIsFull/.test(a.error ?? '')), 'the refusal is audited');
+    w.clock.advance((r as { delayMs: number }).delayMs);
+    await w.drain();
+    assert.equal(ready((await w.status())[0]), 'True/Reconciled');
+  });
+
   it('resolves a nodepool name to its pool, then reconciles that pool', async () => {
     const w = createAppWorld('aks-vm-pool', 3);
     w.arm.nicTags = { 'aks-managed-gatewayIPPrefixSize': '30' };

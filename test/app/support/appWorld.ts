@@ -9,6 +9,7 @@ import {
   type MemoryWorkQueue,
 } from '../../../shared/adapters/queues/createMemoryWorkQueue.js';
 import { createMemoryStateStore } from '../../../shared/adapters/tables/createMemoryStateStore.js';
+import { applyPlan } from '../../../shared/adapters/arm/applyPlan.js';
 import { hmacSha256Hex } from '../../../shared/adapters/system/hmacSha256Hex.js';
 import { createLineLogger } from '../../../shared/adapters/system/createLineLogger.js';
 import { acceptRelayEvents, type AcceptRelayEventsResult } from '../../../shared/app/acceptRelayEvents.js';
@@ -71,7 +72,8 @@ export interface AppWorld {
   readonly deps: {
     state: StateStore;
     queue: MemoryWorkQueue;
-    arm: { inventory: FakeArm['inventory']; writer: FakeArm['writer'] };
+    arm: FakeArm['pools'];
+    applyPlan: typeof applyPlan;
     clock: Clock;
     logger: ReturnType<typeof createLineLogger>;
     settings: ControlPlaneSettings;
@@ -100,7 +102,8 @@ export function createAppWorld(kind: PoolKind, count = 2, members?: ObservedPool
   const deps = {
     state,
     queue,
-    arm: { inventory: arm.inventory, writer: arm.writer },
+    arm: arm.pools,
+    applyPlan,
     clock,
     logger,
     settings: SETTINGS,

@@ -5,9 +5,11 @@
  * pool world. Faults can be queued per write; every write is counted per resource.
  */
 import { armIdKey } from '../../../shared/core/armId.js';
-import { ConflictError, TransientError } from '../../../shared/core/errors.js';
+import { ConflictError, TransientError, ValidationError } from '../../../shared/core/errors.js';
 import type { PlanStep } from '../../../shared/core/plan.js';
 import type { PoolInventory, TaggedResourceSummary } from '../../../shared/core/pool.js';
+import { observePoolWorld } from '../../../shared/adapters/arm/observePoolWorld.js';
+import type { ReconcileArm } from '../../../shared/app/reconcilePool.js';
 import type { ArmInventory } from '../../../shared/ports/armInventory.js';
 import type { ArmWriter } from '../../../shared/ports/armWriter.js';
 import { applyPlan, type World } from '../../unit/support/armModel.js';
@@ -67,6 +69,15 @@ export class FakeArm {
     getNetworkInterface: async () => undefined,
   };
 
+  /** The ARM side of the use cases: the inventory, the shared observation over it, the writer. */
+  get pools(): ReconcileArm & ArmInventory {
+    return {
+      ...this.inventory,
+      observePoolWorld: (query, signal) => observePoolWorld(query, this.inventory, signal),
+      apply: (step, signal) => this.writer.apply(step, signal),
+    };
+  }
+
   readonly writer: ArmWriter = {
     apply: async (step) => {
       const fault = this.faults.shift();
@@ -78,7 +89,9 @@ export class FakeArm {
           detail: 'TooManyRequests',
         });
       if (fault === 'refused')
-        throw new TransientError(`500 on ${step.resourceId}`, { detail: 'InternalServerError' });
+        throw new ValidationError([{ field: 'subnet', message: 'Subnet aks-subnet has no free address' }], {
+          detail: 'SubnetIsFull',
+        });
       this.writes.push(step);
       this.world = applyPlan(this.world, { poolKey: 'x', steps: [step], ports: [], outcomes: [] });
       return { resourceId: step.resourceId };

@@ -1,0 +1,320 @@
+/**
+ * The local sandbox as a library: Azurite (tables, queues), the ARM stand-in seeded with the gateway
+ * pools the issue names, and the local Functions host serving the control plane, with the stand-in's
+ * Event Grid events delivered to `armEvents`. `main.ts` (what `npm start` runs) and the tests use it;
+ * the returned handles let a caller add more (the Kubernetes stand-in and the relay, later) without
+ * touching this file's order of things.
+ *
+ * By default the host loads the BUILT app (package.json `main`: `dist/functions/*.js`, what Azure runs);
+ * tests may pass the source modules instead.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hmacSha256Hex } from '../../../shared/adapters/system/hmacSha256Hex.js';
+import {
+  parseRelayStatusResponse,
+  type RelayEventsRequest,
+  type RelayStatusItem,
+} from '../../../shared/core/relayContract.js';
+import { signRelayRequest } from '../../../shared/core/relaySignature.js';
+import type {
+  StaticGatewayConfiguration,
+  StaticGatewayConfigurationSpec,
+} from '../../../shared/core/staticGatewayConfiguration.js';
+import { API_GROUP_VERSION, STATIC_GATEWAY_CONFIGURATION_KIND } from '../../../shared/core/wellKnown.js';
+import { startArmStandIn, type ArmStandIn, type StartArmStandInOptions } from '../arm/startArmStandIn.js';
+import type { SeededWorld, WorldSpec } from '../arm/seedWorld.js';
+import { startAzurite, type Azurite } from '../azurite/startAzurite.js';
+import {
+  startFunctionsHost,
+  type FunctionsHost,
+  type HostLogSink,
+} from '../functions-host/startFunctionsHost.js';
+
+/** The repository root (where package.json, host.json and dist/ are). */
+export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+/** The sandbox's gateway resource group (the AKS node resource group stand-in). */
+export const SANDBOX_RESOURCE_GROUP = 'rg-egret';
+
+/**
+ * The seeded world (issue §6): a VMSS pool of 2 instances, an AKS VirtualMachines pool with
+ * pre-created NICs, and two standalone VMs.
+ */
+export const SANDBOX_WORLD: WorldSpec = {
+  resourceGroup: SANDBOX_RESOURCE_GROUP,
+  vnet: { name: 'vnet-egret', subnets: [{ name: 'aks-subnet', addressPrefix: '10.224.0.0/16' }] },
+  scaleSets: [{ name: 'aks-gw-vmss', capacity: 2, poolName: 'gw', gatewayPrefixSize: 31 }],
+  vmPools: [{ poolName: 'vmgw', nicCount: 4, vmCount: 2, gatewayPrefixSize: 30 }],
+  vms: [{ name: 'standalone-1' }, { name: 'standalone-2' }],
+};
+
+/** The sample configuration `npm start` applies: public IPs for the nodepool `gw` (the VMSS pool). */
+export const SAMPLE_CONFIGURATION = { namespace: 'default', name: 'egret-sample' } as const;
+
+export interface StartSandboxOptions {
+  /** Source modules to load instead of the built app (tests). */
+  readonly modules?: readonly string[];
+  /** host.json content (default: the repository's). */
+  readonly hostJson?: unknown;
+  /** The seeded world (default {@link SANDBOX_WORLD}). */
+  readonly world?: WorldSpec;
+  /** Options of the ARM stand-in (latency, events, …). */
+  readonly arm?: StartArmStandInOptions;
+  readonly clusterId?: string;
+  readonly relaySecret?: string;
+  /** Extra or overriding app settings. */
+  readonly settings?: Readonly<Record<string, string>>;
+  /** Where the host's log lines go (default: warnings and errors to stderr). */
+  readonly log?: HostLogSink;
+  /** Port of the Functions host (default: ephemeral). */
+  readonly port?: number;
+  /** Write `.state/sandbox/local.settings.json` with the live settings (default false). */
+  readonly writeSettingsFile?: boolean;
+}
+
+/** A signed client of the relay endpoints (what the relay does, minus Kubernetes). */
+export interface RelayClient {
+  /** POSTs a relayEvents body; returns status and parsed answer. */
+  sendEvents(body: RelayEventsRequest): Promise<{ readonly status: number; readonly body: unknown }>;
+  /** GETs relayStatus for the sandbox's cluster. */
+  status(): Promise<readonly RelayStatusItem[]>;
+}
+
+/** The JSON line `npm start -- --json` prints. */
+export interface SandboxDescription {
+  readonly functionsBaseUrl: string;
+  readonly relayEventsUrl: string;
+  readonly relayStatusUrl: string;
+  readonly adminEndpoint: string;
+  readonly armEndpoint: string;
+  readonly armCaPath: string;
+  readonly armAdminEndpoint: string;
+  readonly subscriptionId: string;
+  readonly resourceGroups: readonly string[];
+  readonly pools: {
+    readonly vmss: readonly string[];
+    readonly vmPools: readonly string[];
+    readonly standaloneVms: readonly string[];
+  };
+  readonly storageConnectionString: string;
+  readonly relaySharedSecret: string;
+  readonly clusterId: string;
+}
+
+export interface Sandbox {
+  readonly azurite: Azurite;
+  readonly arm: ArmStandIn;
+  readonly host: FunctionsHost;
+  readonly seeded: SeededWorld;
+  /** The app settings the host runs with. */
+  readonly settings: Readonly<Record<string, string>>;
+  readonly clusterId: string;
+  readonly relaySecret: string;
+  readonly relay: RelayClient;
+  describe(): SandboxDescription;
+  /** Stops the host (draining), the stand-in and Azurite. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Starts everything; on failure stops what already started. */
+export async function startSandbox(options: StartSandboxOptions = {}): Promise<Sandbox> {
+  const clusterId = options.clusterId ?? 'sandbox';
+  const relaySecret = options.relaySecret ?? 'egret-sandbox-relay-secret-0123456789abcdef';
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const azurite = await startAzurite();
+    stops.push(() => azurite.stop());
+    const arm = await startArmStandIn({ ...options.arm });
+    stops.push(() => arm.stop());
+    const world = options.world ?? SANDBOX_WORLD;
+    const seeded = await arm.admin.seed(world);
+    const settings: Record<string, string> = {
+      ...sandboxSettings({
+        subscriptionId: arm.subscriptionId,
+        location: seeded.location,
+        resourceGroup: seeded.resourceGroup,
+        vnetName: world.vnet?.name ?? 'vnet-egret',
+        subnetName: world.vnet?.subnets?.[0]?.name ?? 'aks-subnet',
+        armEndpoint: arm.endpoint,
+        armCaPath: arm.caPath,
+        storage: azurite.connectionString,
+        relaySecret,
+      }),
+      ...options.settings,
+    };
+    const host = await startFunctionsHost({
+      ...(options.modules === undefined ? { appRoot: REPO_ROOT } : { modules: options.modules }),
+      settings,
+      hostJson: options.hostJson ?? JSON.parse(readFileSync(join(REPO_ROOT, 'host.json'), 'utf8')),
+      ...(options.log === undefined ? {} : { log: options.log }),
+      ...(options.port === undefined ? {} : { port: options.port }),
+    });
+    stops.push(() => host.stop());
+    arm.admin.subscribe({
+      url: `${host.baseUrl}/runtime/webhooks/EventGrid?functionName=armEvents`,
+      name: 'egret-arm-events',
+    });
+    if (options.writeSettingsFile === true) {
+      const dir = join(REPO_ROOT, '.state', 'sandbox');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'local.settings.json'),
+        `${JSON.stringify({ IsEncrypted: false, Values: settings }, null, 2)}\n`,
+      );
+    }
+    const relay = createRelayClient({ baseUrl: host.baseUrl, clusterId, secret: relaySecret });
+    let stopped: Promise<void> | undefined;
+    return {
+      azurite,
+      arm,
+      host,
+      seeded,
+      settings,
+      clusterId,
+      relaySecret,
+      relay,
+      describe: () => ({
+        functionsBaseUrl: host.baseUrl,
+        relayEventsUrl: `${host.baseUrl}/api/relay/events`,
+        relayStatusUrl: `${host.baseUrl}/api/relay/status?clusterId=${encodeURIComponent(clusterId)}`,
+        adminEndpoint: `${host.baseUrl}/api/manage`,
+        armEndpoint: arm.endpoint,
+        armCaPath: arm.caPath,
+        armAdminEndpoint: arm.adminEndpoint,
+        subscriptionId: arm.subscriptionId,
+        resourceGroups: [seeded.resourceGroup],
+        pools: {
+          vmss: Object.keys(seeded.scaleSets),
+          vmPools: Object.keys(seeded.vmPools),
+          standaloneVms: Object.keys(seeded.vms),
+        },
+        storageConnectionString: azurite.connectionString,
+        relaySharedSecret: relaySecret,
+        clusterId,
+      }),
+      stop: () => (stopped ??= stopAll()),
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/** The app settings of a local control plane (every SETTINGS name; empty = the default). */
+export function sandboxSettings(input: {
+  readonly subscriptionId: string;
+  readonly location: string;
+  readonly resourceGroup: string;
+  readonly vnetName: string;
+  readonly subnetName: string;
+  readonly armEndpoint: string;
+  readonly armCaPath: string;
+  readonly storage: string;
+  readonly relaySecret: string;
+}): Record<string, string> {
+  return {
+    FUNCTIONS_WORKER_RUNTIME: 'node',
+    PROVIDER_TYPE: 'aks',
+    AZURE_SUBSCRIPTION_ID: input.subscriptionId,
+    AZURE_LOCATION: input.location,
+    GATEWAY_RESOURCE_GROUP: input.resourceGroup,
+    LOAD_BALANCER_NAME: 'kubeegressgateway-ilb',
+    LOAD_BALANCER_RESOURCE_GROUP: '',
+    VNET_NAME: input.vnetName,
+    VNET_RESOURCE_GROUP: '',
+    SUBNET_NAME: input.subnetName,
+    AZURE_CREDENTIAL: 'standIn',
+    AZURE_CLIENT_ID: '',
+    AZURE_TENANT_ID: '',
+    AZURE_CLIENT_SECRET: '',
+    ARM_ENDPOINT: input.armEndpoint,
+    ARM_CA_CERT_PATH: input.armCaPath,
+    AzureWebJobsStorage: input.storage,
+    AzureWebJobsStorage__accountName: '',
+    AzureWebJobsStorage__clientId: '',
+    RELAY_SHARED_SECRET: input.relaySecret,
+    RESYNC_SCHEDULE: '0 */5 * * * *',
+  };
+}
+
+/** A StaticGatewayConfiguration object as the relay would forward it. */
+export function configurationObject(input: {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly spec: StaticGatewayConfigurationSpec;
+  readonly generation?: number;
+  readonly resourceVersion: string;
+  readonly deletionTimestamp?: string;
+}): StaticGatewayConfiguration {
+  return {
+    apiVersion: API_GROUP_VERSION,
+    kind: STATIC_GATEWAY_CONFIGURATION_KIND,
+    metadata: {
+      namespace: input.namespace,
+      name: input.name,
+      uid: input.uid,
+      generation: input.generation ?? 1,
+      resourceVersion: input.resourceVersion,
+      ...(input.deletionTimestamp === undefined ? {} : { deletionTimestamp: input.deletionTimestamp }),
+    },
+    spec: input.spec,
+  };
+}
+
+/** A relay client signing with the shared secret (the relay's scheme, shared/core/relaySignature.ts). */
+export function createRelayClient(options: {
+  readonly baseUrl: string;
+  readonly clusterId: string;
+  readonly secret: string;
+  readonly now?: () => number;
+}): RelayClient {
+  const now = options.now ?? Date.now;
+  const headers = (body: string): Record<string, string> => ({
+    ...signRelayRequest({ secret: options.secret, body, nowSeconds: now() / 1000, hmac: hmacSha256Hex }),
+  });
+  return {
+    async sendEvents(body) {
+      const raw = JSON.stringify(body);
+      const res = await fetch(`${options.baseUrl}/api/relay/events`, {
+        method: 'POST',
+        headers: { ...headers(raw), 'content-type': 'application/json' },
+        body: raw,
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, body: parsed };
+    },
+    async status() {
+      const res = await fetch(
+        `${options.baseUrl}/api/relay/status?clusterId=${encodeURIComponent(options.clusterId)}`,
+        { headers: headers('') },
+      );
+      const text = await res.text();
+      if (!res.ok) throw new Error(`relayStatus answered ${res.status}: ${text}`);
+      const parsed = parseRelayStatusResponse(JSON.parse(text));
+      if (parsed.kind === 'invalid')
+        throw new Error(`relayStatus answer: ${JSON.stringify(parsed.problems)}`);
+      return parsed.value.items;
+    },
+  };
+}
+
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'egret')
+      return dir;
+    if (dirname(dir) === dir) throw new Error(`no egret package.json above ${start}`);
+  }
+}
