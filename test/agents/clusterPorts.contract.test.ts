@@ -12,11 +12,13 @@ import type { GatewayDaemonCluster, NodeAgentCluster } from '../../agents/common
 import { MemoryCluster } from '../../agents/common/kube/memoryCluster.js';
 import { normalizeStaticGatewayConfiguration } from '../../agents/common/kube/types.js';
 import { createLogger } from '../../agents/common/logger.js';
+import { generateWireGuardKeyPair } from '../../agents/common/wireguard.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startKubeStandIn, type KubeStandIn } from '../../infra/local/kube/startKubeStandIn.js';
 import { egretCrds } from '../datapath/support/crds.js';
 
 const GV = 'egressgateway.kubernetes.azure.com/v1alpha1';
+const [K1, K2, K3] = [1, 2, 3].map(() => generateWireGuardKeyPair().publicKey) as [string, string, string];
 const sgcObject = {
   apiVersion: GV,
   kind: 'StaticGatewayConfiguration',
@@ -162,13 +164,13 @@ for (const [name, make] of [
         name: 'web',
         staticGatewayConfiguration: 'sgc',
         podIpAddress: '10.244.0.9/32',
-        podPublicKey: 'k1',
+        podPublicKey: K1,
         containerId: 'c1',
       };
       await h.agent.applyPodEndpoint(pe, { name: 'web', uid: podUid }, signal);
       assert.equal(await h.podEndpointOwner('web'), podUid);
       await h.agent.applyPodEndpoint(
-        { ...pe, podPublicKey: 'k2', containerId: 'c2' },
+        { ...pe, podPublicKey: K2, containerId: 'c2' },
         { name: 'web', uid: podUid },
         signal,
       );
@@ -196,7 +198,7 @@ for (const [name, make] of [
           name: 'web',
           staticGatewayConfiguration: 'sgc',
           podIpAddress: '10.244.0.9/32',
-          podPublicKey: 'k3',
+          podPublicKey: K3,
           containerId: 'c3',
         },
         { name: 'web', uid: podUid },
@@ -210,7 +212,7 @@ for (const [name, make] of [
         }
       };
       await until('PodEndpoint in snapshot', () =>
-        h.gateway.snapshot().podEndpoints.some((p) => p.podPublicKey === 'k3'),
+        h.gateway.snapshot().podEndpoints.some((p) => p.podPublicKey === K3),
       );
       const snap = h.gateway.snapshot();
       assert.deepEqual(
@@ -232,10 +234,39 @@ for (const [name, make] of [
       assert.deepEqual(await h.gatewayStatus('n0'), spec1);
       const spec2 = {
         ...spec1,
-        readyPeerConfigurations: [{ podEndpoint: 'apps/web', interfaceName: 'wg-6000', publicKey: 'k3' }],
+        readyPeerConfigurations: [{ podEndpoint: 'apps/web', interfaceName: 'wg-6000', publicKey: K3 }],
       };
       await h.gateway.upsertGatewayStatus({ namespace: 'egret', name: 'n0' }, spec2, signal);
       assert.deepEqual(await h.gatewayStatus('n0'), spec2);
     });
   });
 }
+
+describe('client-node adapter error translation', () => {
+  it('an object the API refuses is a ValidationError naming it, not something to retry', async () => {
+    const kube = await startKubeStandIn({ namespaces: ['default', 'apps'], bookmarkIntervalMs: 0 });
+    try {
+      for (const crd of egretCrds()) kube.create(crd);
+      const kc = new KubeConfig();
+      kc.loadFromFile(kube.kubeconfigPath);
+      const agent = createClientNodeAgentCluster({ kubeConfig: kc });
+      const bad = {
+        namespace: 'apps',
+        name: 'web',
+        staticGatewayConfiguration: 'sgc',
+        podIpAddress: '10.0.0.1/24',
+        podPublicKey: 'x',
+      };
+      await assert.rejects(
+        agent.applyPodEndpoint(bad, { name: 'web', uid: 'u' }, AbortSignal.timeout(10_000)),
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'ValidationError');
+          assert.match(e.message, /PodEndpoint apps\/web: refused by the API \(HTTP 422\)/);
+          return true;
+        },
+      );
+    } finally {
+      await kube.stop();
+    }
+  });
+});

@@ -12,7 +12,12 @@ import {
   makeInformer,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { ConflictError, NotFoundError, TransientError } from '../../../shared/core/errors.js';
+import {
+  ConflictError,
+  NotFoundError,
+  TransientError,
+  ValidationError,
+} from '../../../shared/core/errors.js';
 import type { Logger } from '../logger.js';
 import type {
   GatewayClusterSnapshot,
@@ -54,6 +59,19 @@ export function translateKubeError(e: unknown, what: string): Error {
     const msg = `${what}: HTTP ${code}`;
     if (code === 404) return new NotFoundError(msg, { cause: e });
     if (code === 409) return new ConflictError(msg, { cause: e });
+    if (code === 400 || code === 422) {
+      // The API refused the object (schema, CEL): the body's message says which field.
+      const body = (e as ApiException<unknown>).body;
+      let detail = typeof body === 'string' ? body : JSON.stringify(body);
+      try {
+        detail = (JSON.parse(detail) as { message?: string }).message ?? detail;
+      } catch {
+        // not JSON: keep the text
+      }
+      return new ValidationError([{ field: what, message: `refused by the API (HTTP ${code}): ${detail}` }], {
+        cause: e,
+      });
+    }
     return new TransientError(msg, { cause: e });
   }
   if (e instanceof Error && e.name === 'AbortError') return e;

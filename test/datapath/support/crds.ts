@@ -1,38 +1,18 @@
 /**
- * Minimal CustomResourceDefinitions for the objects the agents use. The project's official CRD YAML
- * (infra/k8s/crds/) does not exist yet; these carry only what the API stand-in needs to serve the
- * kinds (names, scope, status subresource) and keep every field.
+ * The egret CRDs as the API stand-in serves them: the project's official CRD files
+ * (infra/k8s/crds/, rendered by `npm run render:crds`), so the objects the agents read and write are
+ * validated against the real schemas (SGC status `gatewayVMProfiles[]` included).
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import yaml from 'js-yaml';
 import type { JsonObject } from '../../../infra/local/kube/json.js';
 
-const GROUP = 'egressgateway.kubernetes.azure.com';
-
-function crd(kind: string, plural: string): JsonObject {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.${GROUP}` },
-    spec: {
-      group: GROUP,
-      scope: 'Namespaced',
-      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
-      versions: [
-        {
-          name: 'v1alpha1',
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-        },
-      ],
-    },
-  };
-}
+const CRD_DIR = resolve(import.meta.dirname, '../../../infra/k8s/crds');
 
 export function egretCrds(): JsonObject[] {
-  return [
-    crd('StaticGatewayConfiguration', 'staticgatewayconfigurations'),
-    crd('PodEndpoint', 'podendpoints'),
-    crd('GatewayStatus', 'gatewaystatuses'),
-  ];
+  return readdirSync(CRD_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => yaml.load(readFileSync(join(CRD_DIR, f), 'utf8')) as JsonObject);
 }
