@@ -127,7 +127,16 @@ export interface ObservedStandaloneVm {
   readonly primaryNic?: NetworkInterface;
 }
 
-/** The observed members of a gateway pool, by kind. */
+/**
+ * The observed members of a gateway pool, by kind.
+ *
+ * `strays` (NIC pools): NICs that are NOT members but still reference the pool's ILB backend pool —
+ * e.g. the NIC of a standalone VM its owner deleted (Azure keeps a VM's NICs unless told otherwise),
+ * or a NIC that lost its AKS pool tag. The planner removes egret's ipConfigs, their public IPs and the
+ * backend membership from them and never adds anything; without that, Azure refuses to drop the
+ * backend pool (still referenced) and the public IP prefix (addresses in use), and deletion never ends.
+ * Adapters find them through the backend pool's `backendIPConfigurations` back-references.
+ */
 export type ObservedPoolMembers =
   | {
       readonly kind: 'vmss';
@@ -135,8 +144,16 @@ export type ObservedPoolMembers =
       readonly vmss?: VirtualMachineScaleSet;
       readonly instances: readonly ObservedVmssInstance[];
     }
-  | { readonly kind: 'aks-vm-pool'; readonly nics: readonly NetworkInterface[] }
-  | { readonly kind: 'standalone-vms'; readonly vms: readonly ObservedStandaloneVm[] };
+  | {
+      readonly kind: 'aks-vm-pool';
+      readonly nics: readonly NetworkInterface[];
+      readonly strays?: readonly NetworkInterface[];
+    }
+  | {
+      readonly kind: 'standalone-vms';
+      readonly vms: readonly ObservedStandaloneVm[];
+      readonly strays?: readonly NetworkInterface[];
+    };
 
 /** A frontend IP configuration of the ILB. */
 export interface FrontendIpConfiguration {
@@ -153,6 +170,8 @@ export interface FrontendIpConfiguration {
 export interface BackendAddressPool {
   readonly id?: string;
   readonly name?: string;
+  /** Read-only back-references: every NIC / VMSS instance ipConfiguration in the pool. */
+  readonly backendIPConfigurations?: readonly SubResourceRef[];
   readonly [field: string]: unknown;
 }
 

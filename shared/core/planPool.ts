@@ -59,6 +59,11 @@
  * - Resources whose names look like egret's but belong to no configuration given ("orphans", e.g. a
  *   configuration that moved to another pool) are removed from this pool's members and ILB rules only
  *   with `orphans: 'delete'`; the caller chooses it when its list of configurations is authoritative.
+ * - Strays (`members.strays`, NIC pools): NICs outside the pool that still reference its backend pool,
+ *   e.g. the NIC a deleted standalone VM left behind. They get a NIC PUT removing the ipConfigs of the
+ *   configurations given (and orphans with `orphans: 'delete'`) and the membership, their public IPs
+ *   are deleted, and nothing is ever added to them. Azure refuses to drop a backend pool a NIC still
+ *   references, so without this a deletion would never finish (found against the ARM stand-in).
  */
 import {
   armIdKey,
@@ -232,6 +237,14 @@ export function planPool(input: PlanPoolInput): Plan {
       break;
   }
   const nicPool = input.members.kind !== 'vmss';
+  const strays: NetworkInterface[] =
+    input.members.kind === 'vmss'
+      ? []
+      : [...(input.members.strays ?? [])]
+          .filter((n) => !nicMembers.some((m) => sameArmId(m.nic.id, n.id)))
+          .sort((a, b) => cmp(armIdKey(a.id), armIdKey(b.id)));
+  /** Members and strays: every NIC whose egret ipConfigs and public IPs this plan manages. */
+  const managedNics: readonly NetworkInterface[] = [...nicMembers.map((m) => m.nic), ...strays];
 
   // ---- Per configuration: prefix, blockers ----
   const blocked = new Map<string, Blocked>();
@@ -516,6 +529,28 @@ export function planPool(input: PlanPoolInput): Plan {
       });
     }
   }
+  for (const nic of strays) {
+    // Not a member: remove every configuration's ipConfig (orphans as the policy says), never add.
+    const intents = intentsFor(
+      configs,
+      (uid) => (intentKind(uid) === undefined ? undefined : 'remove'),
+      (): NicIpConfiguration | undefined => undefined,
+    );
+    const edit = editIpConfigs(nic.ipConfigurations ?? [], intents, orphans, sameNicIpConfig);
+    const membership = editMembership(edit.list, backendId);
+    finalMemberLists.push(membership.list);
+    for (const ipc of membership.list)
+      if (ipc.publicIPAddress?.id !== undefined) pipRefsAfter.add(armIdKey(ipc.publicIPAddress.id));
+    if (!edit.changed && !membership.changed) continue;
+    steps.push({
+      kind: 'put-network-interface',
+      phase: 'members',
+      resourceId: nic.id,
+      reasons: ['not a member of the gateway pool', ...edit.reasons, ...membership.reasons].sort(),
+      ...ifMatch(nic.etag),
+      body: { ...nic, ipConfigurations: membership.list },
+    });
+  }
   const membersReferenceBackend = finalMemberLists.some((list) =>
     list.some((ipc) => (ipc.loadBalancerBackendAddressPools ?? []).some((p) => sameArmId(p.id, backendId))),
   );
@@ -534,14 +569,14 @@ export function planPool(input: PlanPoolInput): Plan {
     if (!nicPool || desiredPips.has(key) || pip.publicIPPrefix?.id === undefined) continue;
     const prefixName = nameOf(pip.publicIPPrefix.id);
     if (heldPrefixes.has(armIdKey(pip.publicIPPrefix.id))) continue;
-    const owner = nicMembers.find((m) => eqName(pip.name, pipName(prefixName, m.nic.name)));
+    const owner = managedNics.find((nic) => eqName(pip.name, pipName(prefixName, nic.name)));
     if (owner === undefined) continue; // not egret's, or another pool's
-    memberByPipName.set(pip.name.toLowerCase(), owner.nic);
+    memberByPipName.set(pip.name.toLowerCase(), owner);
     if (pipRefsAfter.has(key)) continue; // still referenced by an ipConfig that stays
     const attached = pip.ipConfiguration?.id;
     if (
       attached !== undefined &&
-      !nicMembers.some((m) => attached.toLowerCase().startsWith(`${armIdKey(m.nic.id)}/`))
+      !managedNics.some((nic) => attached.toLowerCase().startsWith(`${armIdKey(nic.id)}/`))
     )
       continue;
     deletedPips.add(key);
@@ -631,7 +666,7 @@ export function planPool(input: PlanPoolInput): Plan {
     if (c.state.kind === 'deleting') {
       return {
         uid: c.uid,
-        kind: hasArtefacts(c, input, prefixOf.get(c.uid), nicMembers, pipLocation) ? 'removing' : 'removed',
+        kind: hasArtefacts(c, input, prefixOf.get(c.uid), managedNics) ? 'removing' : 'removed',
       };
     }
     const b = blocked.get(c.uid);
@@ -719,8 +754,7 @@ function hasArtefacts(
   c: PlannedConfiguration,
   input: PlanPoolInput,
   prefix: PrefixChoice | undefined,
-  nicMembers: readonly NicMember[],
-  pipLocation: { subscriptionId: string; resourceGroup: string },
+  nics: readonly NetworkInterface[],
 ): boolean {
   const ipConfigName = managedResourceName(c.uid);
   const hasIpConfig = (lists: readonly (readonly { name?: string }[])[]): boolean =>
@@ -733,14 +767,17 @@ function hasArtefacts(
       const cfgs = i.vm.networkProfileConfiguration?.networkInterfaceConfigurations ?? [];
       if (hasIpConfig(cfgs.map((n) => n.ipConfigurations ?? []))) return true;
     }
-  } else if (hasIpConfig(nicMembers.map((n) => n.nic.ipConfigurations ?? []))) return true;
+  } else if (hasIpConfig(nics.map((n) => n.ipConfigurations ?? []))) return true;
   const lb = input.loadBalancer;
   if (lb?.loadBalancingRules?.some((r) => eqName(r.name, c.uid)) === true) return true;
   if (lb?.probes?.some((p) => eqName(p.name, c.uid)) === true) return true;
-  const managed = publicIpPrefixId(pipLocation, ipConfigName);
+  const managed = publicIpPrefixId(
+    { subscriptionId: input.settings.subscriptionId, resourceGroup: input.settings.publicIpResourceGroup },
+    ipConfigName,
+  );
   if (input.prefixes.some((p) => sameArmId(p.id, managed))) return true;
   if (prefix !== undefined) {
-    const names = new Set(nicMembers.map((n) => pipName(prefix.name, n.nic.name).toLowerCase()));
+    const names = new Set(nics.map((n) => pipName(prefix.name, n.name).toLowerCase()));
     if (
       input.publicIps.some(
         (p) => names.has(p.name.toLowerCase()) && sameArmId(p.publicIPPrefix?.id, prefix.id),

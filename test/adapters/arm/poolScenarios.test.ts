@@ -246,6 +246,7 @@ describe('pool loop scenarios against the ARM stand-in', () => {
     assert.equal(lbStep?.outcome.kind, 'transient');
     w.standIn.admin.removeFault(fault.id);
     assert.equal((await converge(standalone, configs)).length, 1);
+    await converge(standalone, [deleting(uid(41))]);
   });
 
   it('private-IP mode on a VirtualMachines pool: ipConfigs without public IPs; switching from public deletes the public IPs and the managed prefix', async () => {
@@ -320,5 +321,43 @@ describe('pool loop scenarios against the ARM stand-in', () => {
       before,
     );
     await converge(vmPool, [deleting(uid(71))]);
+  });
+
+  it('a standalone VM deleted by its owner leaves its NIC: the stray NIC is cleaned (ipConfig, public IP, membership) and deletion still finishes', async () => {
+    const u = uid(81);
+    await converge(standalone, [present(u)]);
+    const leftNic = w.world.vms['sa-2']!.nicId;
+    await w.clients.compute.virtualMachines.delete(w.rg, 'sa-2');
+    const nicAfterVmDelete = await w.pools.getNetworkInterface(leftNic, w.signal);
+    assert.ok(
+      nicAfterVmDelete?.ipConfigurations?.some((c) => c.name === `egressgateway-${u}`),
+      'Azure kept the NIC with egret’s ipConfig',
+    );
+    const { plan } = await w.plan(standalone, [present(u)]);
+    const stray = plan.steps.find((s) => sameArmId(s.resourceId, leftNic));
+    assert.ok(
+      stray?.reasons.includes('not a member of the gateway pool'),
+      JSON.stringify(plan.steps.map((s) => s.reasons)),
+    );
+    assert.equal((await converge(standalone, [present(u)])).length, 1);
+    const cleaned = await w.pools.getNetworkInterface(leftNic, w.signal);
+    assert.deepEqual(
+      cleaned?.ipConfigurations?.map((c) => c.name),
+      ['ipconfig1'],
+    );
+    assert.deepEqual(cleaned?.ipConfigurations?.[0]?.loadBalancerBackendAddressPools ?? [], []);
+    assert.deepEqual(
+      (await w.pools.listPrefixPublicIps(w.rg, w.signal))
+        .filter((p) => p.name.startsWith(`egressgateway-${u}`))
+        .map((p) => p.name),
+      [`egressgateway-${u}-${fnv1a64Hex('sa-1-nic')}`],
+      'only the remaining member keeps a public IP',
+    );
+    assert.equal((await converge(standalone, [deleting(u)])).length, 1);
+    const { plan: done } = await w.plan(standalone, [deleting(u)]);
+    assert.deepEqual(
+      done.outcomes.map((o) => o.kind),
+      ['removed'],
+    );
   });
 });
