@@ -37,7 +37,10 @@ describe('pool loop scenarios against the ARM stand-in', () => {
   let standalone: ResolvedPool;
   before(async () => {
     w = await startArmPoolWorld({
-      scaleSets: [{ name: 'aks-gw-12345-vmss', capacity: 3, poolName: 'gw', gatewayPrefixSize: 30 }],
+      scaleSets: [
+        { name: 'aks-gw-12345-vmss', capacity: 3, poolName: 'gw', gatewayPrefixSize: 30 },
+        { name: 'aks-gone-12345-vmss', capacity: 2, poolName: 'gone', gatewayPrefixSize: 31 },
+      ],
       vmPools: [{ poolName: 'vmgw', nicCount: 3, vmCount: 2, gatewayPrefixSize: 30 }],
       vms: [{ name: 'sa-1' }, { name: 'sa-2' }],
     });
@@ -357,6 +360,52 @@ describe('pool loop scenarios against the ARM stand-in', () => {
     const { plan: done } = await w.plan(standalone, [deleting(u)]);
     assert.deepEqual(
       done.outcomes.map((o) => o.kind),
+      ['removed'],
+    );
+  });
+
+  it('VMSS: switching a configuration from its managed prefix to a BYO one moves every instance IP and deletes the managed prefix in one pass', async () => {
+    const u = uid(91);
+    await converge(vmss, [present(u)]);
+    const byo = await w.clients.network.publicIPPrefixes.createOrUpdate(w.rg, 'customer-vmss-prefix', {
+      location: w.world.location,
+      sku: { name: 'Standard', tier: 'Regional' },
+      prefixLength: 30,
+      publicIPAddressVersion: 'IPv4',
+    });
+    const egress = { kind: 'public', prefix: { kind: 'byo', id: byo.id! } } as const;
+    assert.equal((await converge(vmss, [present(u, egress)])).length, 1);
+    assert.equal(
+      await w.pools.getPublicIpPrefix(
+        `${w.world.resourceGroupId}/providers/Microsoft.Network/publicIPPrefixes/egressgateway-${u}`,
+        w.signal,
+      ),
+      undefined,
+    );
+    assert.equal(
+      (await w.pools.getPublicIpPrefix(byo.id!, w.signal))?.publicIPAddresses?.length,
+      3,
+      'one address per instance',
+    );
+    await converge(vmss, [deleting(u, egress)]);
+    const released = await w.pools.getPublicIpPrefix(byo.id!, w.signal);
+    assert.ok(released !== undefined, 'a BYO prefix is kept');
+    assert.equal((released.publicIPAddresses ?? []).length, 0, 'its addresses are released');
+  });
+
+  it('a whole scale set deleted under a configuration: the configuration is blocked (PoolNotFound); deleting it still finishes', async () => {
+    const gone = await w.resolve(nodepoolSpec('gone'));
+    const u = uid(92);
+    await converge(gone, [present(u)]);
+    await w.clients.compute.virtualMachineScaleSets.delete(w.rg, 'aks-gone-12345-vmss');
+    const { plan } = await w.plan(gone, [present(u)]);
+    assert.deepEqual(
+      plan.outcomes.map((o) => (o.kind === 'blocked' ? o.reason : o.kind)),
+      ['PoolNotFound'],
+    );
+    assert.equal((await converge(gone, [deleting(u)])).length, 1);
+    assert.deepEqual(
+      (await w.plan(gone, [deleting(u)])).plan.outcomes.map((o) => o.kind),
       ['removed'],
     );
   });
