@@ -3,6 +3,7 @@
  * outcome, and the members the last successful reconcile saw.
  */
 import type { PoolStore } from '../ports/stateStore.js';
+import { isPendingPoolKey } from './poolKeyForSpec.js';
 import { readPoolSummary, type PoolMemberSummary } from './poolSummary.js';
 
 /** One pool as admin shows it. */
@@ -35,7 +36,11 @@ export async function describePools(
     const last = p.lastReconcile;
     return {
       poolKey: p.poolKey,
-      ...(summary === undefined ? {} : { kind: summary.ref.kind, uniqueId: summary.uniqueId }),
+      ...(summary === undefined
+        ? isPendingPoolKey(p.poolKey)
+          ? { kind: 'pending nodepool resolution' }
+          : {}
+        : { kind: summary.ref.kind, uniqueId: summary.uniqueId }),
       dirtyGeneration: p.dirtyGeneration,
       reconciledGeneration: p.reconciledGeneration,
       dirty: p.dirtyGeneration > p.reconciledGeneration,

@@ -329,7 +329,10 @@ async function reconcileRound(
   // Every configuration of the pool, excluded ones too: their prefixes must be seen (and kept).
   const owners = entries.map((e) => ({
     uid: e.config.uid,
-    state: e.spec === undefined ? { kind: 'deleting' as const } : { kind: 'deleting' as const, egress: e.spec.egress },
+    state:
+      e.spec === undefined
+        ? { kind: 'deleting' as const }
+        : { kind: 'deleting' as const, egress: e.spec.egress },
   }));
   const observe = (): Promise<ObservedPoolWorld> =>
     deps.arm.observePoolWorld({ pool: pool.ref, configurations: owners, settings: planSettings }, signal);
@@ -384,7 +387,9 @@ async function reconcileRound(
     if (worst === undefined || worst.outcome.kind === 'conflict') {
       deps.logger.info('reconcile: conflict; re-observing', {
         poolKey,
-        ...(worst === undefined ? {} : { resourceId: worst.resourceId, error: describeOutcome(worst.outcome) }),
+        ...(worst === undefined
+          ? {}
+          : { resourceId: worst.resourceId, error: describeOutcome(worst.outcome) }),
       });
       continue;
     }
@@ -709,7 +714,10 @@ async function audit(
     );
   } catch (e) {
     // The write happened (or failed) in Azure either way; losing its audit row must not undo the pass.
-    deps.logger.error('reconcile: audit append failed', { resourceId: record.resourceId, error: messageOf(e) });
+    deps.logger.error('reconcile: audit append failed', {
+      resourceId: record.resourceId,
+      error: messageOf(e),
+    });
   }
 }
 

@@ -150,7 +150,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     const host = await startFunctionsHost({
       ...(options.modules === undefined ? { appRoot: REPO_ROOT } : { modules: options.modules }),
       settings,
-      hostJson: options.hostJson ?? JSON.parse(readFileSync(join(REPO_ROOT, 'host.json'), 'utf8')),
+      hostJson: options.hostJson ?? sandboxHostJson(),
       ...(options.log === undefined ? {} : { log: options.log }),
       ...(options.port === undefined ? {} : { port: options.port }),
     });
@@ -203,6 +203,24 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     await stopAll();
     throw e;
   }
+}
+
+/**
+ * The repository's host.json with one local change: queues are polled at least every 2 s. The host's
+ * default `maxPollingInterval` (1 min, also in Azure) lets an idle sandbox wait up to a minute before
+ * it reconciles what was just applied.
+ */
+export function sandboxHostJson(): unknown {
+  const hostJson = JSON.parse(readFileSync(join(REPO_ROOT, 'host.json'), 'utf8')) as {
+    extensions?: { queues?: Record<string, unknown> };
+  };
+  return {
+    ...hostJson,
+    extensions: {
+      ...hostJson.extensions,
+      queues: { ...hostJson.extensions?.queues, maxPollingInterval: '00:00:02' },
+    },
+  };
 }
 
 /** The app settings of a local control plane (every SETTINGS name; empty = the default). */
