@@ -167,8 +167,13 @@ export class LroEngine {
   ): Promise<{ status: number; body?: JsonObject; headers?: Record<string, string> } | ArmError | undefined> {
     const op = this.ops.get(opId);
     if (!op) return undefined;
-    if (op.status === 'InProgress')
-      await Promise.race([op.done, new Promise((r) => setTimeout(r, this.settings.maxPollHoldMs))]);
+    if (op.status === 'InProgress') {
+      // The hold timer is cleared when the operation ends first: a pending 5 s timer per poll kept
+      // every test process (and the sandbox's shutdown) alive for seconds after its last request.
+      let hold: NodeJS.Timeout | undefined;
+      await Promise.race([op.done, new Promise((r) => (hold = setTimeout(r, this.settings.maxPollHoldMs)))]);
+      clearTimeout(hold);
+    }
     const retry = { 'Retry-After': String(this.settings.retryAfterSeconds) };
     if (mode === 'result') {
       if (op.status === 'InProgress') return { status: 202, headers: retry };
