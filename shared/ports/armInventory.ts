@@ -41,7 +41,8 @@ export interface ArmInventory {
   /**
    * The members of one pool: VMSS model + instances (each with its primary NIC's Network RP view), or
    * the VirtualMachines-pool NICs (tag `aks-managed-static-gateway-nic` + pool tag), or each standalone
-   * VM with its primary NIC. `members.kind === pool.kind`.
+   * VM with its primary NIC. `members.kind === pool.kind`. Strays (observed.ts) need the ILB, so only
+   * `GatewayPools.observePoolWorld` reports them.
    */
   observePoolMembers(pool: PoolRef, signal: AbortSignal): Promise<ObservedPoolMembers>;
 
