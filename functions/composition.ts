@@ -27,12 +27,9 @@ import type { GatewayPools } from '../shared/ports/armInventory.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { StateStore } from '../shared/ports/stateStore.js';
 import type { WorkQueue } from '../shared/ports/workQueue.js';
+import { RECONCILE_QUEUE } from './handlers/reconcileHandler.js';
 
-/** The storage queue `reconcile` is triggered by (`<name>-poison` holds the poisoned requests). */
-export const RECONCILE_QUEUE = 'egret-reconcile';
-
-/** The app setting naming the storage connection of the reconcile queue trigger. */
-export const STORAGE_CONNECTION = 'AzureWebJobsStorage';
+export { RECONCILE_QUEUE, STORAGE_CONNECTION } from './handlers/reconcileHandler.js';
 
 /** Everything the functions need, built once per worker. */
 export interface ControlPlane {

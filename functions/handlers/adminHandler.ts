@@ -8,6 +8,8 @@
  * - `GET  /api/manage/configurations[?clusterId=…]` → 200 `{items: [...]}` with status
  * - `GET  /api/manage/pools` → 200 `{items: [...]}`: members, dirty/reconciled, lease, last reconcile
  * - `POST /api/manage/pools/{poolKey}/reconcile` → 202 `{poolKey, dirtyGeneration}`
+ * - `GET  /api/manage/pools/{poolKey}/audit[?limit=n]` → 200 `{items: [...]}`: the pool's ARM writes, newest
+ *   first (resource, method, reason, outcome, actor, correlation id = holder:round:pass)
  * - `GET  /api/manage/poison` → 200 `{items: [...]}`: reconcile requests kept in the poison queue
  * Anything else → 404 naming the routes.
  */
@@ -42,6 +44,7 @@ const ROUTES = [
   'GET manage/configurations[?clusterId=]',
   'GET manage/pools',
   'POST manage/pools/{poolKey}/reconcile',
+  'GET manage/pools/{poolKey}/audit[?limit=]',
   'GET manage/poison',
 ];
 
@@ -73,6 +76,18 @@ export function createAdminHandler(deps: () => AdminDeps) {
       if (method === 'GET' && path === 'pools') return json(200, { items: await describePools(d, signal) });
       if (method === 'GET' && path === 'poison')
         return json(200, { items: await listPoisonMessages(d, signal) });
+      const audit = /^pools\/([^/]+)\/audit$/.exec(path);
+      if (method === 'GET' && audit !== null) {
+        const limit = Number(req.query.get('limit') ?? '100');
+        const items = await d.state.listAudit(
+          {
+            poolKey: decodeURIComponent(audit[1] ?? ''),
+            limit: Number.isInteger(limit) && limit > 0 ? Math.min(limit, 1000) : 100,
+          },
+          signal,
+        );
+        return json(200, { items });
+      }
       const reconcile = /^pools\/([^/]+)\/reconcile$/.exec(path);
       if (method === 'POST' && reconcile !== null) {
         const poolKey = decodeURIComponent(reconcile[1] ?? '');

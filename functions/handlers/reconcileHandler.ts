@@ -10,6 +10,12 @@ import { ValidationError } from '../../shared/core/errors.js';
 import { isTableSafeKey } from '../../shared/core/pool.js';
 import { invocationLogger, invocationSignal } from './invocation.js';
 
+/** The storage queue `reconcile` is triggered by (`<name>-poison` holds the poisoned requests). */
+export const RECONCILE_QUEUE = 'egret-reconcile';
+
+/** The app setting naming the storage connection of the reconcile queue trigger. */
+export const STORAGE_CONNECTION = 'AzureWebJobsStorage';
+
 /** The reconcile handler over the worker's dependencies. */
 export function createReconcileHandler(
   deps: () => Omit<ReconcileDeps, 'logger'> & { readonly workerId: string },

@@ -490,6 +490,7 @@ async function resolveIdentity(
   signal: AbortSignal,
 ): Promise<ResolvedPool | undefined> {
   const { poolKey, entries, inventory } = input;
+  const moved = new Set<string>();
   let live: ResolvedPool | undefined;
   let deleting: ResolvedPool | undefined;
   let length: { readonly value: number; readonly owner: Entry } | undefined;
@@ -507,7 +508,7 @@ async function resolveIdentity(
     if (r.pool.key !== poolKey) {
       if (e.deleting) continue;
       if (e.spec.pool.kind === 'nodepool') {
-        await moveConfiguration(deps, e.config, r.pool.key, signal);
+        await moveConfiguration(deps, e.config, r.pool.key, moved, signal);
         e.problem = { reason: 'Reconciling', message: `moving to gateway pool ${r.pool.key}` };
       } else {
         e.problem = { reason: 'PoolNotFound', message: `the spec resolves to gateway pool ${r.pool.key}` };
@@ -534,6 +535,7 @@ async function resolveIdentity(
       };
     }
   }
+  await enqueueTargets(deps, moved, signal);
   const base = live ?? deleting;
   if (base === undefined)
     return input.stored === undefined ? undefined : resolvedPoolOf(poolKey, input.stored);
@@ -545,14 +547,20 @@ async function resolveIdentity(
   };
 }
 
-/** Stores a configuration under another pool key (the control plane's next revision) and enqueues it. */
+/**
+ * Stores a configuration under another pool key (the control plane's next revision). The target is
+ * marked dirty first (so nothing is lost if the write fails) and enqueued by the caller once per round,
+ * so moving many configurations makes one reconcile that plans them together.
+ */
 async function moveConfiguration(
   deps: ReconcileDeps,
   config: DesiredConfiguration,
   poolKey: string,
+  targets: Set<string>,
   signal: AbortSignal,
 ): Promise<void> {
-  await deps.state.markPoolDirty({ poolKey }, signal);
+  if (!targets.has(poolKey)) await deps.state.markPoolDirty({ poolKey }, signal);
+  targets.add(poolKey);
   const outcome = await deps.state.upsertConfiguration(
     {
       clusterId: config.clusterId,
@@ -565,14 +573,22 @@ async function moveConfiguration(
     },
     signal,
   );
-  if (outcome === 'updated') {
-    await deps.queue.enqueue({ poolKey, reason: `resolved ${config.namespace}/${config.name}` }, signal);
+  if (outcome === 'updated')
     deps.logger.info('reconcile: configuration resolved to its gateway pool', {
       uid: config.uid,
       from: config.poolKey,
       to: poolKey,
     });
-  }
+}
+
+/** Enqueues every pool configurations were moved to. */
+async function enqueueTargets(
+  deps: ReconcileDeps,
+  targets: ReadonlySet<string>,
+  signal: AbortSignal,
+): Promise<void> {
+  for (const poolKey of [...targets].sort())
+    await deps.queue.enqueue({ poolKey, reason: 'configurations resolved to this pool' }, signal);
 }
 
 /** The round of a pending (unresolved nodepool) key. */
@@ -587,6 +603,7 @@ async function resolvePendingConfigurations(
     { gatewayResourceGroup: deps.settings.gatewayResourceGroup, profileScaleSets: [] },
     signal,
   );
+  const targets = new Set<string>();
   for (const e of entries) {
     if (e.deleting || e.spec === undefined || e.problem !== undefined) {
       await writeStatus(deps, e, { problem: e.problem }, signal);
@@ -594,7 +611,7 @@ async function resolvePendingConfigurations(
     }
     const r = resolvePool(e.spec, inventory);
     if (r.kind === 'resolved') {
-      await moveConfiguration(deps, e.config, r.pool.key, signal);
+      await moveConfiguration(deps, e.config, r.pool.key, targets, signal);
       continue;
     }
     e.problem =
@@ -603,6 +620,7 @@ async function resolvePendingConfigurations(
         : { reason: 'InvalidSpec', message: `${r.field}: ${r.message}` };
     await writeStatus(deps, e, { problem: e.problem }, signal);
   }
+  await enqueueTargets(deps, targets, signal);
 }
 
 /**

@@ -155,7 +155,10 @@ describe('reconcilePool', () => {
     assert.equal(ready(item), 'False/AzureError');
     assert.match(item!.status.conditions![0]!.message, /SubnetIsFull/);
     const audit = await w.state.listAudit({ poolKey: 'vmss:rg-gw:gw' }, signal);
-    assert.ok(audit.some((a) => a.outcome === 'failed' && /SubnetIsFull/.test(a.error ?? '')), 'the refusal is audited');
+    assert.ok(
+      audit.some((a) => a.outcome === 'failed' && /SubnetIsFull/.test(a.error ?? '')),
+      'the refusal is audited',
+    );
     w.clock.advance((r as { delayMs: number }).delayMs);
     await w.drain();
     assert.equal(ready((await w.status())[0]), 'True/Reconciled');

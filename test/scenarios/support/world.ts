@@ -45,8 +45,15 @@ export function functionModules(): string[] {
     .map((f) => join(dir, f));
 }
 
+/**
+ * Scenarios fire the resync timer themselves (`host.invokeTimer('resync')`), so its schedule is one
+ * that never comes during a test: 00:00:00 on January 1st.
+ */
+export const NEVER = '0 0 0 1 1 *';
+
 export interface WorldOptions {
   readonly world?: WorldSpec;
+  readonly settings?: Readonly<Record<string, string>>;
   readonly arm?: StartArmStandInOptions;
 }
 
@@ -94,6 +101,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
   const sandbox = await startSandbox({
     modules: functionModules(),
     hostJson: FAST_HOST_JSON,
+    settings: { RESYNC_SCHEDULE: NEVER, ...options.settings },
     ...(options.world === undefined ? {} : { world: options.world }),
     ...(options.arm === undefined ? {} : { arm: options.arm }),
     log: (e) => {

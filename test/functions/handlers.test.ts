@@ -1,0 +1,214 @@
+/**
+ * The function handlers with the real `HttpRequest` / `InvocationContext` of @azure/functions, over the
+ * in-memory use-case world: the HTTP contracts as the relay and operators see them (status codes,
+ * bodies, headers), and the non-HTTP triggers' translation (what throws, what does not).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import functions from '@azure/functions';
+import { createAdminHandler } from '../../functions/handlers/adminHandler.js';
+import { createArmEventsHandler } from '../../functions/handlers/armEventsHandler.js';
+import { createReconcileHandler } from '../../functions/handlers/reconcileHandler.js';
+import {
+  createRelayEventsHandler,
+  createRelayStatusHandler,
+} from '../../functions/handlers/relayHandlers.js';
+import type { AcceptRelayEventsDeps } from '../../shared/app/acceptRelayEvents.js';
+import { hmacSha256Hex } from '../../shared/adapters/system/hmacSha256Hex.js';
+import { TransientError } from '../../shared/core/errors.js';
+import { signRelayRequest } from '../../shared/core/relaySignature.js';
+import { CLUSTER, SECRET, createAppWorld, sgc, vmssSpec } from '../app/support/appWorld.js';
+
+const { HttpRequest, InvocationContext } = functions;
+
+const ctx = (name: string): InstanceType<typeof InvocationContext> =>
+  new InvocationContext({ invocationId: 'inv-1', functionName: name, logHandler: () => undefined });
+
+function signedPost(
+  w: ReturnType<typeof createAppWorld>,
+  body: string,
+  secret = SECRET,
+): InstanceType<typeof HttpRequest> {
+  const h = signRelayRequest({ secret, body, nowSeconds: w.clock.nowMs() / 1000, hmac: hmacSha256Hex });
+  return new HttpRequest({
+    method: 'POST',
+    url: 'http://localhost/api/relay/events',
+    headers: { ...h, 'content-type': 'application/json' },
+    body: { string: body },
+  });
+}
+
+describe('relayEvents / relayStatus handlers', () => {
+  it('answers 200 with the outcomes, then relayStatus lists the configuration', async () => {
+    const w = createAppWorld('vmss');
+    const handler = createRelayEventsHandler(() => w.deps);
+    const body = JSON.stringify({
+      clusterId: CLUSTER,
+      events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }],
+    });
+    const res = await handler(signedPost(w, body), ctx('relayEvents'));
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.jsonBody, {
+      accepted: 1,
+      outcomes: { created: 1 },
+      deletedBySync: 0,
+      pools: ['vmss:rg-gw:gw'],
+    });
+    const status = createRelayStatusHandler(() => w.deps);
+    const h = signRelayRequest({
+      secret: SECRET,
+      body: '',
+      nowSeconds: w.clock.nowMs() / 1000,
+      hmac: hmacSha256Hex,
+    });
+    const got = await status(
+      new HttpRequest({
+        method: 'GET',
+        url: `http://localhost/api/relay/status?clusterId=${CLUSTER}`,
+        headers: h,
+      }),
+      ctx('relayStatus'),
+    );
+    assert.equal(got.status, 200);
+    const items = (got.jsonBody as { items: { name: string; uid: string; finalized: boolean }[] }).items;
+    assert.deepEqual(
+      items.map((i) => [i.name, i.uid, i.finalized]),
+      [['gw', 'uid-gw', false]],
+    );
+  });
+
+  it('answers 401 to a wrong signature and 400 naming the problem of a malformed body', async () => {
+    const w = createAppWorld('vmss');
+    const handler = createRelayEventsHandler(() => w.deps);
+    const body = JSON.stringify({ clusterId: CLUSTER, events: [] });
+    const wrong = await handler(
+      signedPost(w, body, 'not-the-secret-not-the-secret-not-the-secret'),
+      ctx('relayEvents'),
+    );
+    assert.equal(wrong.status, 401);
+    assert.deepEqual(wrong.jsonBody, { error: 'unauthorized' });
+    const unsigned = await handler(
+      new HttpRequest({ method: 'POST', url: 'http://localhost/api/relay/events', body: { string: body } }),
+      ctx('relayEvents'),
+    );
+    assert.equal(unsigned.status, 401);
+    const bad = await handler(
+      signedPost(w, JSON.stringify({ clusterId: 'a/b', events: {} })),
+      ctx('relayEvents'),
+    );
+    assert.equal(bad.status, 400);
+    assert.deepEqual(
+      (bad.jsonBody as { problems: { field: string }[] }).problems.map((p) => p.field),
+      ['clusterId', 'events'],
+    );
+  });
+
+  it('answers 503 with Retry-After when state storage is unavailable (the relay retries)', async () => {
+    const w = createAppWorld('vmss');
+    const deps: AcceptRelayEventsDeps = {
+      ...w.deps,
+      state: {
+        ...w.deps.state,
+        getConfiguration: () =>
+          Promise.reject(new TransientError('table service unavailable', { retryAfterMs: 3000 })),
+      },
+    };
+    const handler = createRelayEventsHandler(() => deps);
+    const body = JSON.stringify({
+      clusterId: CLUSTER,
+      events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }],
+    });
+    const res = await handler(signedPost(w, body), ctx('relayEvents'));
+    assert.equal(res.status, 503);
+    assert.equal((res.headers as Record<string, string>)['retry-after'], '3');
+  });
+});
+
+describe('admin handler', () => {
+  const admin = (w: ReturnType<typeof createAppWorld>) =>
+    createAdminHandler(() => ({ ...w.deps, pools: w.deps.arm, poison: { peek: () => Promise.resolve([]) } }));
+  const call = (w: ReturnType<typeof createAppWorld>, method: string, path: string) =>
+    admin(w)(
+      new HttpRequest({ method, url: `http://localhost/api/manage/${path}`, params: { path } }),
+      ctx('admin'),
+    );
+
+  it('reports health, lists pools and configurations, and queues a reconcile', async () => {
+    const w = createAppWorld('vmss');
+    await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }] });
+    await w.drain();
+    const health = await call(w, 'GET', 'health');
+    assert.equal(health.status, 200);
+    assert.equal((health.jsonBody as { healthy: boolean }).healthy, true);
+    const pools = await call(w, 'GET', 'pools');
+    const pool = (
+      pools.jsonBody as {
+        items: { poolKey: string; members: unknown[]; dirty: boolean; lastReconcile?: { outcome: string } }[];
+      }
+    ).items[0];
+    assert.equal(pool?.poolKey, 'vmss:rg-gw:gw');
+    assert.equal(pool?.members.length, 2);
+    assert.equal(pool?.dirty, false);
+    assert.equal(pool?.lastReconcile?.outcome, 'succeeded');
+    const configs = await call(w, 'GET', 'configurations');
+    assert.deepEqual(
+      (configs.jsonBody as { items: { name: string; poolKey: string }[] }).items.map((c) => [
+        c.name,
+        c.poolKey,
+      ]),
+      [['gw', 'vmss:rg-gw:gw']],
+    );
+    const queued = await call(w, 'POST', 'pools/vmss%3Arg-gw%3Agw/reconcile');
+    assert.equal(queued.status, 202);
+    assert.deepEqual(
+      w.queue.takeVisible().map((m) => m.poolKey),
+      ['vmss:rg-gw:gw'],
+    );
+    const audit = await call(w, 'GET', 'pools/vmss%3Arg-gw%3Agw/audit');
+    assert.equal(
+      (audit.jsonBody as { items: unknown[] }).items.length,
+      5,
+      'the five writes of the first reconcile',
+    );
+  });
+
+  it('answers 503 when ARM is unreachable and 404 (naming the routes) for an unknown route', async () => {
+    const w = createAppWorld('vmss');
+    w.deps.arm.getLoadBalancer = () => Promise.reject(new TransientError('ECONNREFUSED'));
+    const health = await call(w, 'GET', 'health');
+    assert.equal(health.status, 503);
+    assert.match(JSON.stringify(health.jsonBody), /ECONNREFUSED/);
+    const missing = await call(w, 'GET', 'nothing');
+    assert.equal(missing.status, 404);
+    assert.ok((missing.jsonBody as { routes: string[] }).routes.includes('GET manage/health'));
+  });
+});
+
+describe('queue and Event Grid handlers', () => {
+  it('reconcile refuses a message that is not a reconcile request (so it ends in the poison queue)', async () => {
+    const w = createAppWorld('vmss');
+    const handler = createReconcileHandler(() => ({ ...w.deps, workerId: 'w1' }));
+    await assert.rejects(handler({ pool: 'x' }, ctx('reconcile')), /poolKey/);
+    await assert.doesNotReject(handler({ poolKey: 'vmss:rg-gw:gw', reason: 'test' }, ctx('reconcile')));
+  });
+
+  it('armEvents returns normally for an unrelated event and throws when the state store fails', async () => {
+    const w = createAppWorld('vmss');
+    const handler = createArmEventsHandler(() => w.deps);
+    await handler(
+      { id: 'e1', eventType: 'Microsoft.Storage.BlobCreated', subject: '/x', data: {} },
+      ctx('armEvents'),
+    );
+    const failing = createArmEventsHandler(() => ({
+      ...w.deps,
+      state: { ...w.deps.state, listPools: () => Promise.reject(new TransientError('down')) },
+    }));
+    const event = {
+      id: 'e2',
+      eventType: 'Microsoft.Resources.ResourceWriteSuccess',
+      subject: '/subscriptions/s/resourceGroups/rg-gw/providers/Microsoft.Compute/virtualMachineScaleSets/gw',
+      data: { operationName: 'Microsoft.Compute/virtualMachineScaleSets/write' },
+    };
+    await assert.rejects(failing(event, ctx('armEvents')), /down/, 'Event Grid must redeliver');
+  });
+});
