@@ -5,6 +5,8 @@
  * A request names a pool. A pool that is clean (every dirty mark covered) returns at once. Otherwise
  * the worker takes the pool's lease; a loser marks the pool dirty — so the holder loops once more —
  * and returns (it retries the lease once after marking: the holder may have released in between).
+ * A loser also re-enqueues the request for just after the lease expires, so a holder that died mid-way
+ * never strands the pool until the next resync.
  * The holder works in rounds: each round covers the dirty generation seen when it started; the
  * lease is released with `completePoolReconcile`, which keeps it instead when new dirt arrived, and
  * then the holder starts another round. A budget (rounds, time) bounds one invocation: past it the
@@ -186,8 +188,16 @@ export async function reconcilePool(
     await state.markPoolDirty({ poolKey }, signal);
     acquisition = await state.acquirePoolLease({ poolKey, holderId, durationMs: t.leaseMs }, signal);
     if (acquisition.kind === 'held') {
+      // The holder loops while dirty. Should it have died, this request comes back once its lease has
+      // expired (a live holder will have cleaned the pool by then, and the request returns at once).
+      const delayMs = Math.max(1_000, acquisition.expiresAt.getTime() - deps.clock.nowMs() + 1_000);
+      await deps.queue.enqueue(
+        { poolKey, reason: `after lease of ${acquisition.holderId}`, delayMs },
+        signal,
+      );
       log.info('reconcile: lease held by another worker; pool left dirty for it', {
         holder: acquisition.holderId,
+        recheckInMs: delayMs,
       });
       return { kind: 'busy', holderId: acquisition.holderId };
     }
@@ -372,13 +382,23 @@ async function reconcileRound(
     if (!(await renew(deps, input, signal))) return { kind: 'lease-lost' };
     await persistClaims(deps, poolKey, current, signal);
     const correlationId = `${input.holderId}:round-${input.round}:pass-${passes}`;
+    let renewedAt = deps.clock.nowMs();
+    let leaseLost = false;
     const report = await deps.applyPlan(current, {
       writer: deps.arm,
-      onWrite: (record) => audit(deps, { poolKey, holderId: input.holderId, correlationId }, record, signal),
+      onWrite: async (record) => {
+        await audit(deps, { poolKey, holderId: input.holderId, correlationId }, record, signal);
+        // Scale-set writes take minutes in Azure: keep the lease while a long plan is applied.
+        if (!leaseLost && deps.clock.nowMs() - renewedAt > input.tunables.leaseMs / 3) {
+          renewedAt = deps.clock.nowMs();
+          leaseLost = !(await renew(deps, input, signal));
+        }
+      },
       maxConcurrency: input.tunables.applyConcurrency,
       signal,
     });
     writes += report.steps.filter((s) => s.outcome.kind !== 'skipped').length;
+    if (leaseLost) return { kind: 'lease-lost' };
     world = await observe();
     current = await plan(world);
     if (report.completed) continue;

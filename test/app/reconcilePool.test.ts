@@ -70,6 +70,7 @@ describe('reconcilePool', () => {
     const dirtyBefore = (await w.state.getPool({ poolKey }, signal))!.dirtyGeneration;
     const [r] = await w.drain();
     assert.deepEqual(r, { kind: 'busy', holderId: 'other' });
+    assert.equal(w.queue.size, 1, 'the loser comes back once the lease has expired');
     assert.equal(w.arm.writes.length, 0, 'the loser wrote nothing');
     const pool = (await w.state.getPool({ poolKey }, signal))!;
     assert.equal(pool.dirtyGeneration, dirtyBefore + 1, 'the loser left the pool dirty for the holder');
@@ -85,6 +86,18 @@ describe('reconcilePool', () => {
       signal,
     );
     assert.equal(completion.kind, 'dirty');
+  });
+
+  it('takes over a pool whose lease holder died, once the lease expired', async () => {
+    const w = createAppWorld('vmss', 2);
+    await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }] });
+    const poolKey = 'vmss:rg-gw:gw';
+    await w.state.acquirePoolLease({ poolKey, holderId: 'dead', durationMs: 60_000 }, signal);
+    assert.equal((await w.drain())[0]?.kind, 'busy');
+    w.clock.advance(61_000);
+    const [r] = await w.drain();
+    assert.equal(r?.kind, 'reconciled');
+    assert.equal(ready((await w.status())[0]), 'True/Reconciled');
   });
 
   it('deletes every Azure resource of a deleted configuration, then finalizes it and frees its port', async () => {

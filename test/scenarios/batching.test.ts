@@ -105,6 +105,16 @@ describe(`${COUNT} configurations created at once on one pool`, () => {
       maxWritesPerResource: Math.max(...accepted.values()),
     };
     console.log(`# batching: ${JSON.stringify(report)}`);
+    // A resync re-plans all 50 from a fresh observation: nothing to write, and no status changes.
+    w.sandbox.arm.admin.clearRequests();
+    await w.sandbox.host.invokeTimer('resync');
+    await w.settle();
+    assert.deepEqual([...w.writes()], [], 're-planning the converged pool writes nothing');
+    assert.deepEqual(
+      await w.sandbox.relay.status(),
+      items,
+      'status does not flap between identical reconciles',
+    );
     // Everything arrived in one request, so one pass covers it: each resource written exactly once.
     assert.equal(report.maxWritesPerResource, 1);
     assert.deepEqual(report.byType, {
