@@ -5,13 +5,17 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { systemClock } from '../../agents/relay/clock.js';
+import { createControlPlaneClient } from '../../agents/relay/controlPlaneClient.js';
+import { syncRequests } from '../../agents/relay/relayEvents.js';
 import { runSandbox } from '../../infra/local/sandbox/runSandbox.js';
+import { configurationObject } from '../../infra/local/sandbox/startSandbox.js';
 import { functionModules, FAST_HOST_JSON } from './support/world.js';
 
 const sandboxOptions = { modules: functionModules(), hostJson: FAST_HOST_JSON, writeSettingsFile: false };
 
 describe('npm start', () => {
-  it('walks through a sample configuration converging, then serves', async () => {
+  it('walks through a sample configuration converging, then serves the relay contract', async () => {
     const lines: string[] = [];
     const sandbox = await runSandbox({ json: false, write: (l) => lines.push(l), sandbox: sandboxOptions });
     try {
@@ -25,6 +29,49 @@ describe('npm start', () => {
       assert.match(text, /Ready\. Press Ctrl-C to stop\./);
       const health = await fetch(`${sandbox.describe().adminEndpoint}/health`);
       assert.equal(health.status, 200, 'still serving');
+
+      // The relay's own client (agents/relay) speaks the same contract: a full SYNC built by the relay
+      // that lacks the sample deletes it, and the status pull reports it finalized.
+      const d = sandbox.describe();
+      const relay = createControlPlaneClient({
+        baseUrl: d.functionsBaseUrl,
+        clusterId: d.clusterId,
+        sharedSecret: d.relaySharedSecret,
+        timeoutMs: 10_000,
+        clock: systemClock,
+      });
+      const other = configurationObject({
+        namespace: 'default',
+        name: 'from-relay',
+        uid: 'relay-0001',
+        spec: { gatewayNodepoolName: 'vmgw', provisionPublicIps: false },
+        resourceVersion: '10',
+      });
+      const sync = syncRequests(d.clusterId, [other]);
+      assert.equal(sync.kind, 'sync');
+      if (sync.kind === 'sync') await relay.sendEvents(sync.request, AbortSignal.timeout(10_000));
+      const deadline = Date.now() + 30_000;
+      let items = (await relay.fetchStatus(AbortSignal.timeout(10_000))).items;
+      while (
+        !(
+          items.find((i) => i.name === 'egret-sample')?.finalized === true &&
+          items.find((i) => i.name === 'from-relay')?.status.conditions?.[0]?.reason === 'Reconciled'
+        ) &&
+        Date.now() < deadline
+      ) {
+        await new Promise((r) => setTimeout(r, 100));
+        items = (await relay.fetchStatus(AbortSignal.timeout(10_000))).items;
+      }
+      assert.equal(
+        items.find((i) => i.name === 'egret-sample')?.finalized,
+        true,
+        'the sample is gone from Azure',
+      );
+      assert.match(
+        items.find((i) => i.name === 'from-relay')?.status.egressIpPrefix ?? '',
+        /^10\.224\.\d+\.\d+(,10\.224\.\d+\.\d+){3}$/,
+        'private mode on the VirtualMachines pool: four egress IPs',
+      );
     } finally {
       await sandbox.stop();
     }
