@@ -397,6 +397,9 @@ describe('pruning and defaulting', () => {
         'spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.bad.pattern',
       ],
     );
-    assert.match(c.errors[1]!.message, /not supported by the local CEL evaluator/);
+    assert.match(
+      c.errors[1]!.message,
+      /found no matching overload for 'string\.reverse\(\)'.*kubernetesCelLibrary/,
+    );
   });
 });

@@ -12,14 +12,12 @@
  * message, messageExpression, reason, fieldPath and transition rules (oldSelf, correlated
  * through object properties, map values and listType=map items).
  */
-import { checkCel, evaluateCel, CelCheckError, CelEvalError, type CelType } from '../cel/celEvaluator.js';
 import {
-  parseCel,
-  CelSyntaxError,
-  CelUnsupportedError,
-  type CelExpr,
-  type CelValue,
-} from '../cel/celParser.js';
+  compileSchemaCel,
+  CelCompileError,
+  CelRuntimeError,
+  type CelProgram,
+} from '../cel/compileSchemaCel.js';
 import { isJsonObject, jsonEqual, type Json, type JsonObject } from '../json.js';
 import { fieldError, type FieldError, type FieldErrorReason } from '../kubeStatus.js';
 
@@ -73,8 +71,8 @@ export interface ValidationRule {
 
 interface CompiledRule {
   readonly source: ValidationRule;
-  readonly ast: CelExpr;
-  readonly message: CelExpr | undefined;
+  readonly rule: CelProgram;
+  readonly message: CelProgram | undefined;
   readonly usesOldSelf: boolean;
 }
 
@@ -93,67 +91,8 @@ function indexed(path: string, i: number | string): string {
   return `${path}[${i}]`;
 }
 
-// ----------------------------------------------------------------------------- CEL types
-
 function isPreserving(s: JSONSchemaProps): boolean {
   return s['x-kubernetes-preserve-unknown-fields'] === true;
-}
-
-/** The CEL type the checker sees for a schema node. */
-export function celTypeOf(s: JSONSchemaProps, root = false): CelType {
-  if (s['x-kubernetes-int-or-string']) return { kind: 'intOrString' };
-  switch (s.type) {
-    case undefined:
-      return { kind: 'dyn' };
-    case 'integer':
-      return { kind: 'int' };
-    case 'number':
-      return { kind: 'double' };
-    case 'string':
-      return { kind: 'string' };
-    case 'boolean':
-      return { kind: 'bool' };
-    case 'array':
-      return { kind: 'list', items: s.items ? celTypeOf(s.items) : { kind: 'dyn' } };
-    case 'object': {
-      if (isJsonObject(s.additionalProperties))
-        return { kind: 'map', values: celTypeOf(s.additionalProperties) };
-      if (isPreserving(s) || s['x-kubernetes-embedded-resource']) return { kind: 'dyn' };
-      const fields = new Map<string, CelType>();
-      for (const [k, v] of Object.entries(s.properties ?? {})) fields.set(k, celTypeOf(v));
-      if (root) {
-        fields.set('apiVersion', { kind: 'string' });
-        fields.set('kind', { kind: 'string' });
-        fields.set('metadata', {
-          kind: 'object',
-          fields: new Map<string, CelType>([
-            ['name', { kind: 'string' }],
-            ['generateName', { kind: 'string' }],
-          ]),
-        });
-      }
-      return { kind: 'object', fields };
-    }
-    default:
-      return { kind: 'dyn' };
-  }
-}
-
-/** JSON → CEL value, typed by the schema (integers become int, numbers double). */
-export function toCelValue(v: Json, s: JSONSchemaProps | undefined): CelValue {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
-  if (typeof v === 'number') {
-    if (s?.type === 'number') return v;
-    return Number.isInteger(v) ? BigInt(v) : v;
-  }
-  if (Array.isArray(v)) return v.map((x) => toCelValue(x, s?.items));
-  const out: { [k: string]: CelValue } = {};
-  for (const [k, x] of Object.entries(v)) {
-    const sub =
-      s?.properties?.[k] ?? (isJsonObject(s?.additionalProperties) ? s?.additionalProperties : undefined);
-    out[k] = toCelValue(x, sub);
-  }
-  return out;
 }
 
 // ----------------------------------------------------------------------------- compile
@@ -169,6 +108,7 @@ export function compileSchema(
 ): { schema: CompiledSchema; errors: FieldError[] } {
   const rules = new WeakMap<JSONSchemaProps, readonly CompiledRule[]>();
   const errors: FieldError[] = [];
+  const cel = compileSchemaCel(root);
   if (root.type !== 'object')
     errors.push(fieldError.required(child(path, 'type'), 'must be object at the root'));
   const walk = (s: JSONSchemaProps, p: string, isRoot: boolean): void => {
@@ -185,33 +125,16 @@ export function compileSchema(
     for (const [i, r] of (s['x-kubernetes-validations'] ?? []).entries()) {
       const rp = indexed(child(p, 'x-kubernetes-validations'), i);
       try {
-        const ast = parseCel(r.rule);
-        const self = celTypeOf(s, isRoot);
-        const vars = new Map<string, CelType>([
-          ['self', self],
-          ['oldSelf', self],
-        ]);
-        checkCel(ast, vars);
-        let message: CelExpr | undefined;
-        if (r.messageExpression !== undefined) {
-          message = parseCel(r.messageExpression);
-          checkCel(message, vars);
-        }
-        compiled.push({ source: r, ast, message, usesOldSelf: /\boldSelf\b/.test(r.rule) });
+        compiled.push({
+          source: r,
+          rule: cel.compile(s, r.rule, 'bool'),
+          message:
+            r.messageExpression === undefined ? undefined : cel.compile(s, r.messageExpression, 'string'),
+          usesOldSelf: /\boldSelf\b/.test(r.rule),
+        });
       } catch (e) {
-        if (e instanceof CelUnsupportedError)
-          errors.push(
-            fieldError.invalid(
-              child(rp, 'rule'),
-              r.rule,
-              `compilation failed: ${e.message} (local stand-in: extend infra/local/kube/cel)`,
-            ),
-          );
-        else if (e instanceof CelSyntaxError || e instanceof CelCheckError)
-          errors.push(
-            fieldError.invalid(child(rp, 'rule'), r.rule, `compilation failed: ERROR: <input>: ${e.message}`),
-          );
-        else throw e;
+        if (!(e instanceof CelCompileError)) throw e;
+        errors.push(fieldError.invalid(child(rp, 'rule'), r.rule, `compilation failed: ${e.message}`));
       }
     }
     if (compiled.length > 0) rules.set(s, compiled);
@@ -475,11 +398,8 @@ function runRules(
   const rules = compiled.rules.get(s);
   if (rules === undefined) return [];
   const errs: FieldError[] = [];
-  const self = toCelValue(v, s);
   for (const r of rules) {
     if (r.usesOldSelf && old === undefined) continue;
-    const vars = new Map<string, CelValue>([['self', self]]);
-    if (old !== undefined) vars.set('oldSelf', toCelValue(old, s));
     const fieldPath =
       r.source.fieldPath === undefined
         ? path
@@ -487,12 +407,11 @@ function runRules(
     const typeShown = s.type ?? 'object';
     let detail: string | undefined;
     try {
-      const ok = evaluateCel(r.ast, vars);
-      if (ok !== true) {
+      if (r.rule(v, old) !== true) {
         detail = r.source.message ?? `failed rule: ${r.source.rule}`;
         if (r.message !== undefined) {
           try {
-            const m = evaluateCel(r.message, vars);
+            const m = r.message(v, old);
             if (typeof m === 'string' && m.trim() !== '') detail = m;
           } catch {
             // the real server falls back to message (or the default) when messageExpression fails
@@ -500,7 +419,7 @@ function runRules(
         }
       }
     } catch (e) {
-      if (!(e instanceof CelEvalError)) throw e;
+      if (!(e instanceof CelRuntimeError)) throw e;
       detail = `${e.message} evaluating rule: ${r.source.rule}`;
     }
     if (detail === undefined) continue;
