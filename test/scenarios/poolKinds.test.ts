@@ -9,9 +9,6 @@ import assert from 'node:assert/strict';
 import { fnv1a64Hex } from '../../shared/core/fnv1a64.js';
 import { createWorld, readyOf, RG, type World } from './support/world.js';
 
-const signal = AbortSignal.timeout(240_000);
-void signal;
-
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);

@@ -46,7 +46,6 @@ export const SETTINGS: ControlPlaneSettings = {
   loadBalancer: { name: 'kubeegressgateway-ilb', resourceGroup: 'rg-net' },
   frontendSubnetId: SUBNET,
 };
-void LB_ID;
 
 /** A clock the test moves; sleep returns at once (advancing the clock). */
 export function manualClock(startMs = Date.UTC(2026, 0, 1)): Clock & { advance(ms: number): void } {
