@@ -27,7 +27,6 @@ import type { Clock } from '../../../shared/ports/clock.js';
 import type { StateStore } from '../../../shared/ports/stateStore.js';
 import {
   GW_RG,
-  LB_ID,
   SUB,
   SUBNET,
   world as modelWorld,
