@@ -8,10 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueueClient } from '@azure/storage-queue';
 import { RECONCILE_QUEUE } from '../../functions/handlers/reconcileHandler.js';
+import { startFunctionsHost } from '../../infra/local/functions-host/startFunctionsHost.js';
 import { configurationObject } from '../../infra/local/sandbox/startSandbox.js';
 import type { RelayEvent } from '../../shared/core/relayContract.js';
 import type { StaticGatewayConfigurationSpec } from '../../shared/core/staticGatewayConfiguration.js';
-import { createWorld, readyOf, RG, type World } from './support/world.js';
+import { createWorld, FAST_HOST_JSON, functionModules, readyOf, RG, type World } from './support/world.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -135,8 +136,16 @@ describe('a misbehaving world', () => {
       },
       provisionPublicIps: true,
     };
-    // Two configurations and two explicit reconcile requests at once: their queue messages arrive in
-    // one batch and run concurrently, as on two Functions instances.
+    // A second Functions instance on the same storage and ARM, as Azure scales out: while one instance
+    // reconciles (a host takes no new batch until its batch is done), the other picks up the next
+    // request for the same pool.
+    const second = await startFunctionsHost({
+      modules: functionModules(),
+      settings: w.sandbox.settings,
+      hostJson: FAST_HOST_JSON,
+      log: (e) => w.logs.push(e),
+    });
+    // Two configurations and two explicit reconcile requests at once.
     const answers = await Promise.all([
       w.apply('race-a', vmssProfile),
       w.apply('race-b', vmssProfile),
@@ -158,6 +167,7 @@ describe('a misbehaving world', () => {
       assert.ok(fp.rule);
     }
     w.sandbox.arm.admin.setLatency({ lroMs: {} });
+    await second.stop();
   });
 
   it('ARM faults (429, 409, 500, a failed operation) are survived: the configuration converges afterwards', async () => {
