@@ -5,7 +5,7 @@
  * through the resource providers (same validation and allocation as a client write), then the
  * operations are awaited; seeding emits no Event Grid events and leaves no request-log entries.
  */
-import { text } from './core/json.js';
+import { clone, text } from './core/json.js';
 import type { JsonObject } from './core/json.js';
 import { resourceGroupId } from './core/resourceId.js';
 import type { ProviderContext } from './providers/context.js';
@@ -216,6 +216,18 @@ export async function seedWorld(
   }
 }
 
+/** The AKS node image and Linux admin settings every seeded VM and scale set model carries. */
+const AKS_NODE_IMAGE: JsonObject = {
+  publisher: 'microsoft-aks',
+  offer: 'aks',
+  sku: 'aks-ubuntu-2204-gen2',
+  version: 'latest',
+};
+const LINUX_ADMIN: JsonObject = {
+  adminUsername: 'azureuser',
+  linuxConfiguration: { disablePasswordAuthentication: true },
+};
+
 export function scaleSetBody(
   location: string,
   name: string,
@@ -232,18 +244,9 @@ export function scaleSetBody(
     properties: {
       upgradePolicy: { mode: upgradeMode },
       virtualMachineProfile: {
-        osProfile: {
-          computerNamePrefix: name,
-          adminUsername: 'azureuser',
-          linuxConfiguration: { disablePasswordAuthentication: true },
-        },
+        osProfile: { computerNamePrefix: name, ...clone(LINUX_ADMIN) },
         storageProfile: {
-          imageReference: {
-            publisher: 'microsoft-aks',
-            offer: 'aks',
-            sku: 'aks-ubuntu-2204-gen2',
-            version: 'latest',
-          },
+          imageReference: clone(AKS_NODE_IMAGE),
           osDisk: {
             createOption: 'FromImage',
             caching: 'ReadOnly',
@@ -280,18 +283,9 @@ export function vmBody(
     tags,
     properties: {
       hardwareProfile: { vmSize: 'Standard_D2s_v3' },
-      osProfile: {
-        computerName: name,
-        adminUsername: 'azureuser',
-        linuxConfiguration: { disablePasswordAuthentication: true },
-      },
+      osProfile: { computerName: name, ...clone(LINUX_ADMIN) },
       storageProfile: {
-        imageReference: {
-          publisher: 'microsoft-aks',
-          offer: 'aks',
-          sku: 'aks-ubuntu-2204-gen2',
-          version: 'latest',
-        },
+        imageReference: clone(AKS_NODE_IMAGE),
         osDisk: { createOption: 'FromImage', managedDisk: { storageAccountType: 'Premium_LRS' } },
       },
       networkProfile: { networkInterfaces: [{ id: nicId, properties: { primary: true } }] },

@@ -4,8 +4,8 @@
  */
 import { ArmError, armErrors } from '../core/armError.js';
 import type { Json, JsonObject } from '../core/json.js';
-import { str } from '../core/json.js';
-import { idKey, resourceGroupId } from '../core/resourceId.js';
+import { str, text } from '../core/json.js';
+import { idKey, parseResourceId, resourceGroupId } from '../core/resourceId.js';
 import type { ArmEventSpec, EventGridEmitter, EventKind } from '../engines/eventGridEmitter.js';
 import type { LatencyModel, OperationKind } from '../engines/latencyModel.js';
 import type { LroEngine, OperationFailure, OperationProvider } from '../engines/lroEngine.js';
@@ -146,6 +146,59 @@ export function beginOperation(ctx: ProviderContext, o: BeginOptions): Record<st
     event: o.event,
   });
   return ctx.lro.headers(op, o.baseUrl, ctx.config.subscriptionId, o.withLocation);
+}
+
+/** An operation on a resource in a resource group, as every Compute and Network write starts it. */
+export interface ResourceOperation {
+  readonly provider: 'Microsoft.Compute' | 'Microsoft.Network';
+  readonly kind: OperationKind;
+  /** The resource acted on: its subscription and resource group go into the event. */
+  readonly resourceId: string;
+  /** The resource's `location` (the operation URLs are regional); the stand-in's default when absent. */
+  readonly location: Json | undefined;
+  readonly locks: readonly string[];
+  /**
+   * The event published when it completes. A `delete` or an `action` answers 202 with `Location`
+   * too; an action's URI drops the action segments of the path (`.../manualupgrade`).
+   */
+  readonly event: {
+    readonly kind: EventKind;
+    readonly operationName: string;
+    readonly actionSegments?: number;
+  };
+  /** RP-side failure (e.g. prefix exhausted); a fault rule's failure wins. */
+  readonly failure?: OperationFailure | undefined;
+  readonly onSucceeded: () => void;
+  readonly onFailed: (failure: OperationFailure) => void;
+}
+
+/** Starts `o` for `req` with its Event Grid event; returns the headers to answer with. */
+export function startOperation(
+  ctx: ProviderContext,
+  req: ArmRequest,
+  o: ResourceOperation,
+): Record<string, string> {
+  const p = parseResourceId(o.resourceId);
+  return beginOperation(ctx, {
+    provider: o.provider,
+    kind: o.kind,
+    location: text(o.location ?? ctx.config.location),
+    locks: o.locks,
+    event: eventFor(req, {
+      kind: o.event.kind,
+      operationName: o.event.operationName,
+      resourceUri: requestedResourceUri(req, o.event.actionSegments ?? 0),
+      provider: o.provider,
+      subscriptionId: p?.subscriptionId ?? ctx.config.subscriptionId,
+      resourceGroup: p?.resourceGroup ?? '',
+    }),
+    failure: o.failure,
+    onSucceeded: o.onSucceeded,
+    onFailed: o.onFailed,
+    withLocation: o.event.kind !== 'write',
+    baseUrl: req.baseUrl,
+    lroFailure: req.lroFailure,
+  });
 }
 
 /** One page of a list, with a `nextLink` carrying `$skiptoken` when more remain. */

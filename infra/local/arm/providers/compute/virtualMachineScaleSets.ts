@@ -12,33 +12,29 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, armErrors } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
-import { arr, clone, deepMerge, jsonEqual, num, obj, str, text } from '../../core/json.js';
-import { parseResourceId } from '../../core/resourceId.js';
+import { arr, clone, jsonEqual, num, obj, str, text } from '../../core/json.js';
 import type { OperationFailure } from '../../engines/lroEngine.js';
 import type { ArmReply, ArmRequest, Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import { bumpEtag, newStoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
+import { checkPreconditions, okResource, startOperation } from '../context.js';
+import { resourceType } from '../resourceType.js';
 import {
-  beginOperation,
-  canonicalId,
-  checkName,
-  checkPreconditions,
-  eventFor,
-  okResource,
-  page,
-  requestedResourceUri,
-  requireBody,
-  requireResourceGroup,
-} from '../context.js';
-import { concurrentConflict, touchesScaleSet, VMSS_TYPE, vmssLock } from './computeWrites.js';
+  computeWriteRoutes,
+  concurrentConflict,
+  mergeComputeWrite,
+  normalizeOsProfile,
+  touchesScaleSet,
+  VMSS_TYPE,
+  vmssLock,
+} from './computeWrites.js';
 import {
   applyInstanceNetwork,
   createInstance,
   deleteInstances,
   instancesOf,
   modelNetworkConfigs,
-  osTypeOf,
   removeInstance,
   renderInstance,
   setInstanceState,
@@ -46,93 +42,29 @@ import {
   withNicConfigDefaults,
 } from './vmssInstances.js';
 
-const RG =
-  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachineScaleSets';
-
 export function virtualMachineScaleSetRoutes(ctx: ProviderContext): Route[] {
-  const vmssId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(
-      ctx,
-      p['subscriptionId'] ?? '',
-      p['resourceGroupName'] ?? '',
-      `Microsoft.Compute/virtualMachineScaleSets/${p['vmScaleSetName'] ?? ''}`,
-    );
-  const get = (req: ArmRequest): StoredResource => {
-    const r = ctx.store.get(vmssId(req.params));
-    if (!r)
-      throw armErrors.resourceNotFound(
-        VMSS_TYPE,
-        req.params['vmScaleSetName'] ?? '',
-        req.params['resourceGroupName'] ?? '',
-      );
-    return r;
-  };
-  const list = (req: ArmRequest, all: boolean) => {
-    if (!all)
-      requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
-    const items = ctx.store.list({
-      type: VMSS_TYPE,
-      subscriptionId: req.params['subscriptionId'] ?? '',
-      ...(all ? {} : { resourceGroup: req.params['resourceGroupName'] ?? '' }),
-    });
-    return page(
-      ctx,
-      req,
-      items.map((r) => renderScaleSet(r)),
-    );
-  };
+  const scaleSets = resourceType(ctx, {
+    type: VMSS_TYPE,
+    api: 'compute',
+    nameParam: 'vmScaleSetName',
+    render: renderScaleSet,
+  });
   return [
-    { method: 'GET', pattern: RG, api: 'compute', handler: (req) => list(req, false) },
-    {
-      method: 'GET',
-      pattern: '/subscriptions/{subscriptionId}/providers/Microsoft.Compute/virtualMachineScaleSets',
-      api: 'compute',
-      handler: (req) => list(req, true),
-    },
-    {
-      method: 'GET',
-      pattern: `${RG}/{vmScaleSetName}`,
-      api: 'compute',
-      handler: (req) => okResource(renderScaleSet(get(req))),
-    },
-    {
-      method: 'PUT',
-      pattern: `${RG}/{vmScaleSetName}`,
-      api: 'compute',
-      resourceId: vmssId,
-      computePolicy: (req) => (ctx.store.has(vmssId(req.params)) ? 'UpdateVMScaleSet' : 'PutVMScaleSet'),
-      handler: (req) => {
-        checkName(req.params['vmScaleSetName'] ?? '', 'virtual machine scale set');
-        return writeScaleSet(ctx, req, vmssId(req.params), requireBody(req), 'PUT');
-      },
-    },
-    {
-      method: 'PATCH',
-      pattern: `${RG}/{vmScaleSetName}`,
-      api: 'compute',
-      resourceId: vmssId,
-      computePolicy: () => 'UpdateVMScaleSet',
-      handler: (req) => {
-        get(req);
-        return writeScaleSet(ctx, req, vmssId(req.params), requireBody(req), 'PATCH');
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: `${RG}/{vmScaleSetName}`,
-      api: 'compute',
-      resourceId: vmssId,
-      computePolicy: () => 'DeleteVMScaleSet',
-      handler: (req) => deleteScaleSet(ctx, req, vmssId(req.params)),
-    },
+    ...scaleSets.readRoutes(),
+    ...computeWriteRoutes(ctx, scaleSets, {
+      what: 'virtual machine scale set',
+      policies: { create: 'PutVMScaleSet', update: 'UpdateVMScaleSet', delete: 'DeleteVMScaleSet' },
+      write: (req, id, input, method) => writeScaleSet(ctx, req, id, input, method),
+      remove: (req, id) => deleteScaleSet(ctx, req, id),
+    }),
     {
       method: 'POST',
-      pattern: `${RG}/{vmScaleSetName}/delete`,
+      pattern: `${scaleSets.itemPattern}/delete`,
       api: 'compute',
-      resourceId: vmssId,
+      resourceId: scaleSets.idOf,
       computePolicy: () => 'DeleteVMScaleSet',
       handler: (req) => {
-        const vmss = get(req);
+        const vmss = scaleSets.get(req);
         return deleteInstances(
           ctx,
           req,
@@ -144,11 +76,11 @@ export function virtualMachineScaleSetRoutes(ctx: ProviderContext): Route[] {
     },
     {
       method: 'POST',
-      pattern: `${RG}/{vmScaleSetName}/manualupgrade`,
+      pattern: `${scaleSets.itemPattern}/manualupgrade`,
       api: 'compute',
-      resourceId: vmssId,
+      resourceId: scaleSets.idOf,
       computePolicy: () => 'UpdateVMScaleSet',
-      handler: (req) => manualUpgrade(ctx, req, get(req)),
+      handler: (req) => manualUpgrade(ctx, req, scaleSets.get(req)),
     },
   ];
 }
@@ -178,19 +110,7 @@ function instancesFromBody(
 function withModelDefaults(body: JsonObject, existing: StoredResource | undefined): JsonObject {
   const props = obj(body['properties']);
   const profile = obj(props['virtualMachineProfile']);
-  const os = obj(profile['osProfile']);
-  delete os['adminPassword'];
-  if (Object.keys(os).length > 0) {
-    os['secrets'] = arr(os['secrets']);
-    const storage = obj(profile['storageProfile']);
-    if (
-      os['linuxConfiguration'] === undefined &&
-      os['windowsConfiguration'] === undefined &&
-      osTypeOf(storage) === 'Windows'
-    )
-      os['windowsConfiguration'] = { provisionVMAgent: true, enableAutomaticUpdates: true };
-    profile['osProfile'] = os;
-  }
+  normalizeOsProfile(profile, ['adminPassword']);
   const network = obj(profile['networkProfile']);
   if (network['networkInterfaceConfigurations'] !== undefined)
     network['networkInterfaceConfigurations'] = withNicConfigDefaults(
@@ -242,23 +162,11 @@ export function writeScaleSet(
     if (input['sku'] === undefined)
       throw armErrors.invalidParameter("Required parameter 'sku' is missing (null).", 'sku');
   }
-  const patch: JsonObject = {};
-  for (const k of [
-    'location',
-    'tags',
-    'sku',
-    'properties',
-    'identity',
-    'plan',
-    'zones',
-    'extendedLocation',
-  ] as const)
-    if (input[k] !== undefined) patch[k] = clone(input[k]);
-  const patchProps = obj(patch['properties']);
-  for (const readOnly of ['provisioningState', 'uniqueId', 'timeCreated']) delete patchProps[readOnly];
   const oldProfile = clone(obj(obj(existing?.body['properties'])['virtualMachineProfile']));
-  let body = existing ? deepMerge(existing.body, patch) : patch;
-  if (existing && input['tags'] !== undefined) body['tags'] = clone(input['tags']);
+  let body = mergeComputeWrite(existing, input, {
+    writable: ['location', 'tags', 'sku', 'properties', 'identity', 'plan', 'zones', 'extendedLocation'],
+    readOnlyProperties: ['provisioningState', 'uniqueId', 'timeCreated'],
+  });
   body['id'] = id;
   body = withModelDefaults(body, existing);
   validateNetworkConfigs(ctx, id, modelNetworkConfigs({ body } as StoredResource));
@@ -317,32 +225,22 @@ export function writeScaleSet(
     }
     return vmss;
   });
-  const p = parseResourceId(id);
   const finish = (state: 'Succeeded' | 'Failed') => {
     if (ctx.store.get(id) !== vmss) return;
     obj(vmss.body['properties'])['provisioningState'] = state;
     for (const i of [...created, ...upgraded]) setInstanceState(ctx, i, state);
     for (const i of removed) if (ctx.store.get(i.id) === i) removeInstance(ctx, i);
   };
-  const headers = beginOperation(ctx, {
+  const headers = startOperation(ctx, req, {
     provider: 'Microsoft.Compute',
     kind: 'vmssWrite',
-    location: text(vmss.body['location'] ?? ctx.config.location),
+    resourceId: id,
+    location: vmss.body['location'],
     locks: [vmssLock(id)],
-    event: eventFor(req, {
-      kind: 'write',
-      operationName: `${VMSS_TYPE}/write`,
-      resourceUri: requestedResourceUri(req),
-      provider: 'Microsoft.Compute',
-      subscriptionId: p?.subscriptionId ?? ctx.config.subscriptionId,
-      resourceGroup: p?.resourceGroup ?? '',
-    }),
+    event: { kind: 'write', operationName: `${VMSS_TYPE}/write` },
     failure: failures[0],
     onSucceeded: () => finish('Succeeded'),
     onFailed: () => finish('Failed'),
-    withLocation: false,
-    baseUrl: req.baseUrl,
-    lroFailure: req.lroFailure,
   });
   return okResource(renderScaleSet(vmss), existing || method === 'PATCH' ? 200 : 201, headers);
 }
@@ -355,20 +253,13 @@ function deleteScaleSet(ctx: ProviderContext, req: ArmRequest, id: string): ArmR
   obj(vmss.body['properties'])['provisioningState'] = 'Deleting';
   const instances = instancesOf(ctx, vmss);
   for (const i of instances) setInstanceState(ctx, i, 'Deleting');
-  const p = parseResourceId(id);
-  const headers = beginOperation(ctx, {
+  const headers = startOperation(ctx, req, {
     provider: 'Microsoft.Compute',
     kind: 'vmssDelete',
-    location: text(vmss.body['location'] ?? ctx.config.location),
+    resourceId: id,
+    location: vmss.body['location'],
     locks: [vmssLock(id)],
-    event: eventFor(req, {
-      kind: 'delete',
-      operationName: `${VMSS_TYPE}/delete`,
-      resourceUri: requestedResourceUri(req),
-      provider: 'Microsoft.Compute',
-      subscriptionId: p?.subscriptionId ?? ctx.config.subscriptionId,
-      resourceGroup: p?.resourceGroup ?? '',
-    }),
+    event: { kind: 'delete', operationName: `${VMSS_TYPE}/delete` },
     onSucceeded: () => {
       if (ctx.store.get(id) !== vmss) return;
       for (const i of instancesOf(ctx, vmss)) removeInstance(ctx, i);
@@ -377,9 +268,6 @@ function deleteScaleSet(ctx: ProviderContext, req: ArmRequest, id: string): ArmR
     onFailed: () => {
       obj(vmss.body['properties'])['provisioningState'] = 'Failed';
     },
-    withLocation: true,
-    baseUrl: req.baseUrl,
-    lroFailure: req.lroFailure,
   });
   return { status: 202, headers };
 }
@@ -400,26 +288,16 @@ function manualUpgrade(ctx: ProviderContext, req: ArmRequest, vmss: StoredResour
       bumpEtag(i, 'compute');
     }
   });
-  const p = parseResourceId(vmss.id);
-  const headers = beginOperation(ctx, {
+  const headers = startOperation(ctx, req, {
     provider: 'Microsoft.Compute',
     kind: 'vmssAction',
-    location: text(vmss.body['location'] ?? ctx.config.location),
+    resourceId: vmss.id,
+    location: vmss.body['location'],
     locks: [vmssLock(vmss.id)],
-    event: eventFor(req, {
-      kind: 'action',
-      operationName: `${VMSS_TYPE}/manualUpgrade/action`,
-      resourceUri: requestedResourceUri(req, 1),
-      provider: 'Microsoft.Compute',
-      subscriptionId: p?.subscriptionId ?? ctx.config.subscriptionId,
-      resourceGroup: p?.resourceGroup ?? '',
-    }),
+    event: { kind: 'action', operationName: `${VMSS_TYPE}/manualUpgrade/action`, actionSegments: 1 },
     failure: failures[0],
     onSucceeded: () => instances.forEach((i) => setInstanceState(ctx, i, 'Succeeded')),
     onFailed: () => instances.forEach((i) => setInstanceState(ctx, i, 'Failed')),
-    withLocation: true,
-    baseUrl: req.baseUrl,
-    lroFailure: req.lroFailure,
   });
   return { status: 202, headers };
 }

@@ -6,122 +6,53 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, armErrors } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
-import { arr, clone, deepMerge, isObject, obj, str, text } from '../../core/json.js';
-import { isIdOfType, parseResourceId, sameId } from '../../core/resourceId.js';
+import { arr, clone, isObject, obj, str } from '../../core/json.js';
+import { isIdOfType, sameId } from '../../core/resourceId.js';
 import type { ArmReply, ArmRequest, Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import { bumpEtag, newStoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import {
-  beginOperation,
-  canonicalId,
-  checkName,
-  checkPreconditions,
-  eventFor,
-  okResource,
-  page,
-  requestedResourceUri,
-  requireBody,
-  requireResourceGroup,
-} from '../context.js';
+import { checkPreconditions, okResource, startOperation } from '../context.js';
 import { NIC_TYPE } from '../network/addressing.js';
 import { vmUsing } from '../network/networkInterfaces.js';
-import { concurrentConflict, VM_TYPE, vmLock } from './computeWrites.js';
-import { osTypeOf } from './vmssInstances.js';
-
-const RG =
-  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines';
+import { resourceType } from '../resourceType.js';
+import {
+  computeWriteRoutes,
+  concurrentConflict,
+  mergeComputeWrite,
+  normalizeOsProfile,
+  osTypeOf,
+  VM_TYPE,
+  vmLock,
+} from './computeWrites.js';
 
 export function virtualMachineRoutes(ctx: ProviderContext): Route[] {
-  const vmId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(
-      ctx,
-      p['subscriptionId'] ?? '',
-      p['resourceGroupName'] ?? '',
-      `Microsoft.Compute/virtualMachines/${p['vmName'] ?? ''}`,
-    );
-  const get = (req: ArmRequest): StoredResource => {
-    const r = ctx.store.get(vmId(req.params));
-    if (!r)
-      throw armErrors.resourceNotFound(
-        VM_TYPE,
-        req.params['vmName'] ?? '',
-        req.params['resourceGroupName'] ?? '',
-      );
-    return r;
-  };
-  const list = (req: ArmRequest, filter: { resourceGroup?: string; location?: string }) => {
-    if (filter.resourceGroup !== undefined)
-      requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', filter.resourceGroup);
-    const items = ctx.store
-      .list({
-        type: VM_TYPE,
-        subscriptionId: req.params['subscriptionId'] ?? '',
-        ...(filter.resourceGroup === undefined ? {} : { resourceGroup: filter.resourceGroup }),
-      })
-      .filter(
-        (r) =>
-          filter.location === undefined ||
-          normalizeLocation(str(r.body['location'])) === normalizeLocation(filter.location),
-      );
-    return page(ctx, req, items.map(renderVirtualMachine));
-  };
+  const vms = resourceType(ctx, {
+    type: VM_TYPE,
+    api: 'compute',
+    nameParam: 'vmName',
+    render: renderVirtualMachine,
+  });
   return [
-    {
-      method: 'GET',
-      pattern: RG,
-      api: 'compute',
-      handler: (req) => list(req, { resourceGroup: req.params['resourceGroupName'] ?? '' }),
-    },
-    {
-      method: 'GET',
-      pattern: '/subscriptions/{subscriptionId}/providers/Microsoft.Compute/virtualMachines',
-      api: 'compute',
-      handler: (req) => list(req, {}),
-    },
+    ...vms.readRoutes(),
     {
       method: 'GET',
       pattern:
         '/subscriptions/{subscriptionId}/providers/Microsoft.Compute/locations/{location}/virtualMachines',
       api: 'compute',
-      handler: (req) => list(req, { location: req.params['location'] ?? '' }),
+      handler: (req) =>
+        vms.list(
+          req,
+          {},
+          (r) => normalizeLocation(str(r.body['location'])) === normalizeLocation(req.params['location']),
+        ),
     },
-    {
-      method: 'GET',
-      pattern: `${RG}/{vmName}`,
-      api: 'compute',
-      handler: (req) => okResource(renderVirtualMachine(get(req))),
-    },
-    {
-      method: 'PUT',
-      pattern: `${RG}/{vmName}`,
-      api: 'compute',
-      resourceId: vmId,
-      computePolicy: (req) => (ctx.store.has(vmId(req.params)) ? 'UpdateVM' : 'PutVM'),
-      handler: (req) => {
-        checkName(req.params['vmName'] ?? '', 'virtual machine');
-        return writeVirtualMachine(ctx, req, vmId(req.params), requireBody(req), 'PUT');
-      },
-    },
-    {
-      method: 'PATCH',
-      pattern: `${RG}/{vmName}`,
-      api: 'compute',
-      resourceId: vmId,
-      computePolicy: () => 'UpdateVM',
-      handler: (req) => {
-        get(req);
-        return writeVirtualMachine(ctx, req, vmId(req.params), requireBody(req), 'PATCH');
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: `${RG}/{vmName}`,
-      api: 'compute',
-      resourceId: vmId,
-      computePolicy: () => 'DeleteVM',
-      handler: (req) => deleteVirtualMachine(ctx, req, vmId(req.params)),
-    },
+    ...computeWriteRoutes(ctx, vms, {
+      what: 'virtual machine',
+      policies: { create: 'PutVM', update: 'UpdateVM', delete: 'DeleteVM' },
+      write: (req, id, input, method) => writeVirtualMachine(ctx, req, id, input, method),
+      remove: (req, id) => deleteVirtualMachine(ctx, req, id),
+    }),
   ];
 }
 
@@ -141,13 +72,10 @@ export function writeVirtualMachine(
   checkPreconditions(req, existing);
   if (ctx.lro.isLocked((l) => l === vmLock(id))) throw concurrentConflict();
   if (!existing && input['location'] === undefined) throw armErrors.locationRequired();
-  const patch: JsonObject = {};
-  for (const k of ['location', 'tags', 'properties', 'identity', 'plan', 'zones'] as const)
-    if (input[k] !== undefined) patch[k] = clone(input[k]);
-  const pp = obj(patch['properties']);
-  for (const readOnly of ['provisioningState', 'vmId', 'instanceView', 'timeCreated']) delete pp[readOnly];
-  const body = existing ? deepMerge(existing.body, patch) : patch;
-  if (existing && input['tags'] !== undefined) body['tags'] = clone(input['tags']);
+  const body = mergeComputeWrite(existing, input, {
+    writable: ['location', 'tags', 'properties', 'identity', 'plan', 'zones'],
+    readOnlyProperties: ['provisioningState', 'vmId', 'instanceView', 'timeCreated'],
+  });
   const props = obj(body['properties']);
   const network = obj(props['networkProfile']);
   if (network['networkInterfaceConfigurations'] !== undefined)
@@ -174,20 +102,7 @@ export function writeVirtualMachine(
       'Exactly one network interface of a virtual machine must be marked primary.',
       'networkProfile',
     );
-  const os = obj(props['osProfile']);
-  delete os['adminPassword'];
-  delete os['customData'];
-  if (Object.keys(os).length > 0) {
-    os['secrets'] = arr(os['secrets']);
-    const storage = obj(props['storageProfile']);
-    if (
-      os['linuxConfiguration'] === undefined &&
-      os['windowsConfiguration'] === undefined &&
-      osTypeOf(storage) === 'Windows'
-    )
-      os['windowsConfiguration'] = { provisionVMAgent: true, enableAutomaticUpdates: true };
-    props['osProfile'] = os;
-  }
+  normalizeOsProfile(props, ['adminPassword', 'customData']);
   const storage = obj(props['storageProfile']);
   if (Object.keys(storage).length > 0) {
     const osDisk = obj(storage['osDisk']);
@@ -219,25 +134,15 @@ export function writeVirtualMachine(
     vm.body['etag'] = vm.etag;
   }
   ctx.store.put(vm);
-  const p = parseResourceId(id);
-  const headers = beginOperation(ctx, {
+  const headers = startOperation(ctx, req, {
     provider: 'Microsoft.Compute',
     kind: 'vmWrite',
-    location: text(body['location'] ?? ctx.config.location),
+    resourceId: id,
+    location: body['location'],
     locks: [vmLock(id)],
-    event: eventFor(req, {
-      kind: 'write',
-      operationName: `${VM_TYPE}/write`,
-      resourceUri: requestedResourceUri(req),
-      provider: 'Microsoft.Compute',
-      subscriptionId: p?.subscriptionId ?? ctx.config.subscriptionId,
-      resourceGroup: p?.resourceGroup ?? '',
-    }),
+    event: { kind: 'write', operationName: `${VM_TYPE}/write` },
     onSucceeded: () => setState(ctx, vm, 'Succeeded'),
     onFailed: () => setState(ctx, vm, 'Failed'),
-    withLocation: false,
-    baseUrl: req.baseUrl,
-    lroFailure: req.lroFailure,
   });
   return okResource(renderVirtualMachine(vm), existing || method === 'PATCH' ? 200 : 201, headers);
 }
@@ -248,20 +153,13 @@ export function deleteVirtualMachine(ctx: ProviderContext, req: ArmRequest, id: 
   if (!vm) return { status: 204 };
   if (ctx.lro.isLocked((l) => l === vmLock(id))) throw concurrentConflict();
   obj(vm.body['properties'])['provisioningState'] = 'Deleting';
-  const p = parseResourceId(id);
-  const headers = beginOperation(ctx, {
+  const headers = startOperation(ctx, req, {
     provider: 'Microsoft.Compute',
     kind: 'vmDelete',
-    location: text(vm.body['location'] ?? ctx.config.location),
+    resourceId: id,
+    location: vm.body['location'],
     locks: [vmLock(id)],
-    event: eventFor(req, {
-      kind: 'delete',
-      operationName: `${VM_TYPE}/delete`,
-      resourceUri: requestedResourceUri(req),
-      provider: 'Microsoft.Compute',
-      subscriptionId: p?.subscriptionId ?? ctx.config.subscriptionId,
-      resourceGroup: p?.resourceGroup ?? '',
-    }),
+    event: { kind: 'delete', operationName: `${VM_TYPE}/delete` },
     onSucceeded: () => {
       if (ctx.store.get(id) !== vm) return;
       ctx.store.delete(id);
@@ -271,9 +169,6 @@ export function deleteVirtualMachine(ctx: ProviderContext, req: ArmRequest, id: 
       }
     },
     onFailed: () => setState(ctx, vm, 'Failed'),
-    withLocation: true,
-    baseUrl: req.baseUrl,
-    lroFailure: req.lroFailure,
   });
   return { status: 202, headers };
 }

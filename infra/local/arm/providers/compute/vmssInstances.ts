@@ -16,22 +16,13 @@ import { randomUUID } from 'node:crypto';
 import { ArmError, armErrors } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
 import { arr, clone, deepMerge, isObject, jsonEqual, num, obj, str, text } from '../../core/json.js';
-import { isIdOfType, lastName, parseResourceId, sameId } from '../../core/resourceId.js';
+import { isIdOfType, lastName, sameId } from '../../core/resourceId.js';
 import type { OperationFailure } from '../../engines/lroEngine.js';
 import type { ArmRequest, Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import { bumpEtag, newStoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import {
-  beginOperation,
-  canonicalId,
-  checkPreconditions,
-  eventFor,
-  okResource,
-  page,
-  requestedResourceUri,
-  requireBody,
-} from '../context.js';
+import { checkPreconditions, okResource, page, requireBody, startOperation } from '../context.js';
 import {
   INSTANCE_NIC_TYPE,
   internalDomainNameSuffix,
@@ -44,10 +35,12 @@ import {
 import { ipConfigurationBody, planIpConfigurations } from '../network/ipConfigurations.js';
 import { macAddressOf } from '../network/networkInterfaces.js';
 import { instancePipName } from '../network/publicIps.js';
+import { idFromParams } from '../resourceType.js';
 import {
   concurrentConflict,
   INSTANCE_TYPE,
   instanceLock,
+  osTypeOf,
   touchesInstance,
   touchesScaleSet,
   VMSS_TYPE,
@@ -373,13 +366,6 @@ export function createInstance(
   return { instance, failure };
 }
 
-export function osTypeOf(storage: JsonObject): string {
-  const image = obj(storage['imageReference']);
-  return /windows/i.test(`${str(image['publisher']) ?? ''} ${str(image['offer']) ?? ''}`)
-    ? 'Windows'
-    : 'Linux';
-}
-
 export function removeInstance(ctx: ProviderContext, instance: StoredResource): void {
   for (const nic of nicsOf(ctx, instance)) ctx.store.delete(nic.id);
   ctx.store.delete(instance.id);
@@ -420,13 +406,7 @@ const VMSS_BASE =
 const NIC_BASE = `${VMSS_BASE}/virtualMachines/{virtualmachineIndex}/networkInterfaces`;
 
 export function vmssInstanceRoutes(ctx: ProviderContext): Route[] {
-  const vmssIdOf = (p: Readonly<Record<string, string>>) =>
-    canonicalId(
-      ctx,
-      p['subscriptionId'] ?? '',
-      p['resourceGroupName'] ?? '',
-      `Microsoft.Compute/virtualMachineScaleSets/${p['vmScaleSetName'] ?? ''}`,
-    );
+  const vmssIdOf = idFromParams(ctx, VMSS_TYPE, 'vmScaleSetName');
   const vmssOf = (req: ArmRequest): StoredResource => {
     const vmss = ctx.store.get(vmssIdOf(req.params));
     if (!vmss) throw armErrors.parentNotFound(req.params['vmScaleSetName'] ?? '');
@@ -661,26 +641,16 @@ function updateInstance(
     bumpEtag(instance, 'compute');
     return f;
   });
-  const p = parseResourceId(vmss.id);
-  const headers = beginOperation(ctx, {
+  const headers = startOperation(ctx, req, {
     provider: 'Microsoft.Compute',
     kind: 'vmssVmWrite',
-    location: text(vmss.body['location'] ?? ctx.config.location),
+    resourceId: vmss.id,
+    location: vmss.body['location'],
     locks: [instanceLock(vmss.id, text(instance.body['instanceId']))],
-    event: eventFor(req, {
-      kind: 'write',
-      operationName: `${INSTANCE_TYPE}/write`,
-      resourceUri: requestedResourceUri(req),
-      provider: 'Microsoft.Compute',
-      subscriptionId: p?.subscriptionId ?? ctx.config.subscriptionId,
-      resourceGroup: p?.resourceGroup ?? '',
-    }),
+    event: { kind: 'write', operationName: `${INSTANCE_TYPE}/write` },
     failure,
     onSucceeded: () => setInstanceState(ctx, instance, 'Succeeded'),
     onFailed: () => setInstanceState(ctx, instance, 'Failed'),
-    withLocation: false,
-    baseUrl: req.baseUrl,
-    lroFailure: req.lroFailure,
   });
   return okResource(renderInstance(ctx, vmss, instance), 200, headers);
 }
@@ -706,32 +676,25 @@ export function deleteInstances(
   sku['capacity'] = Math.max(0, (num(sku['capacity']) ?? 0) - instances.length);
   vmss.body['sku'] = sku;
   bumpEtag(vmss, 'compute');
-  const p = parseResourceId(vmss.id);
-  const headers = beginOperation(ctx, {
+  const headers = startOperation(ctx, req, {
     provider: 'Microsoft.Compute',
     kind: mode === 'instance' ? 'vmssVmDelete' : 'vmssAction',
-    location: text(vmss.body['location'] ?? ctx.config.location),
+    resourceId: vmss.id,
+    location: vmss.body['location'],
     locks:
       mode === 'instance'
         ? [instanceLock(vmss.id, text(instances[0]?.body['instanceId']))]
         : instances.map((i) => instanceLock(vmss.id, text(i.body['instanceId']))).concat(vmssLock(vmss.id)),
-    event: eventFor(req, {
-      kind: mode === 'instance' ? 'delete' : 'action',
-      operationName: mode === 'instance' ? `${INSTANCE_TYPE}/delete` : `${VMSS_TYPE}/delete/action`,
-      resourceUri: requestedResourceUri(req, mode === 'instance' ? 0 : 1),
-      provider: 'Microsoft.Compute',
-      subscriptionId: p?.subscriptionId ?? ctx.config.subscriptionId,
-      resourceGroup: p?.resourceGroup ?? '',
-    }),
+    event:
+      mode === 'instance'
+        ? { kind: 'delete', operationName: `${INSTANCE_TYPE}/delete` }
+        : { kind: 'action', operationName: `${VMSS_TYPE}/delete/action`, actionSegments: 1 },
     onSucceeded: () => {
       for (const i of instances) if (ctx.store.get(i.id) === i) removeInstance(ctx, i);
     },
     onFailed: () => {
       for (const i of instances) setInstanceState(ctx, i, 'Failed');
     },
-    withLocation: true,
-    baseUrl: req.baseUrl,
-    lroFailure: req.lroFailure,
   });
   return { status: 202, headers };
 }

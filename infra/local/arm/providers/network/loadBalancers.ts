@@ -9,18 +9,11 @@ import { ArmError, armErrors } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
 import { arr, clone, isObject, num, obj, str, text } from '../../core/json.js';
 import { sameId } from '../../core/resourceId.js';
-import type { ArmRequest, Route } from '../../router.js';
+import type { Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import {
-  canonicalId,
-  checkName,
-  okResource,
-  page,
-  requireBody,
-  requireLocation,
-  requireResourceGroup,
-} from '../context.js';
+import { requireLocation } from '../context.js';
+import { resourceType } from '../resourceType.js';
 import {
   assignPrivateAddress,
   findSubnet,
@@ -29,90 +22,27 @@ import {
   PIP_TYPE,
   usedSubnetAddresses,
 } from './addressing.js';
-import { networkDelete, networkPut, renderChildren } from './networkWrites.js';
+import { networkWriteRoutes, renderChildren } from './networkWrites.js';
 
-const RG =
-  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/loadBalancers';
 export const VMSS_TYPE = 'Microsoft.Compute/virtualMachineScaleSets';
 
 export function loadBalancerRoutes(ctx: ProviderContext): Route[] {
-  const lbId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(
-      ctx,
-      p['subscriptionId'] ?? '',
-      p['resourceGroupName'] ?? '',
-      `Microsoft.Network/loadBalancers/${p['loadBalancerName'] ?? ''}`,
-    );
-  const list = (req: ArmRequest, all: boolean) => {
-    if (!all)
-      requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
-    const items = ctx.store.list({
-      type: LB_TYPE,
-      subscriptionId: req.params['subscriptionId'] ?? '',
-      ...(all ? {} : { resourceGroup: req.params['resourceGroupName'] ?? '' }),
-    });
-    return page(
-      ctx,
-      req,
-      items.map((r) => renderLoadBalancer(ctx, r)),
-    );
-  };
+  const loadBalancers = resourceType(ctx, {
+    type: LB_TYPE,
+    api: 'network',
+    nameParam: 'loadBalancerName',
+    render: (r) => renderLoadBalancer(ctx, r),
+  });
   return [
-    { method: 'GET', pattern: RG, api: 'network', handler: (req) => list(req, false) },
-    {
-      method: 'GET',
-      pattern: '/subscriptions/{subscriptionId}/providers/Microsoft.Network/loadBalancers',
-      api: 'network',
-      handler: (req) => list(req, true),
-    },
-    {
-      method: 'GET',
-      pattern: `${RG}/{loadBalancerName}`,
-      api: 'network',
-      handler: (req) => {
-        const r = ctx.store.get(lbId(req.params));
-        if (!r)
-          throw armErrors.resourceNotFound(
-            LB_TYPE,
-            req.params['loadBalancerName'] ?? '',
-            req.params['resourceGroupName'] ?? '',
-          );
-        return okResource(renderLoadBalancer(ctx, r));
+    ...loadBalancers.readRoutes(),
+    ...networkWriteRoutes(ctx, loadBalancers, {
+      what: 'load balancer',
+      build: (id, input, existing) => buildLoadBalancer(ctx, id, input, existing),
+      checkDeletable: (r) => {
+        for (const p of arr(obj(r.body['properties'])['backendAddressPools']))
+          checkPoolUnused(ctx, `${r.id}/backendAddressPools/${text(obj(p)['name'])}`);
       },
-    },
-    {
-      method: 'PUT',
-      pattern: `${RG}/{loadBalancerName}`,
-      api: 'network',
-      resourceId: lbId,
-      handler: (req) => {
-        const id = lbId(req.params);
-        checkName(req.params['loadBalancerName'] ?? '', 'load balancer');
-        const input = requireBody(req);
-        return networkPut(ctx, req, {
-          id,
-          type: LB_TYPE,
-          operationType: LB_TYPE,
-          build: (existing) => buildLoadBalancer(ctx, id, input, existing),
-          render: (r) => renderLoadBalancer(ctx, r),
-        });
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: `${RG}/{loadBalancerName}`,
-      api: 'network',
-      resourceId: lbId,
-      handler: (req) =>
-        networkDelete(ctx, req, {
-          id: lbId(req.params),
-          operationType: LB_TYPE,
-          checkDeletable: (r) => {
-            for (const p of arr(obj(r.body['properties'])['backendAddressPools']))
-              checkPoolUnused(ctx, `${r.id}/backendAddressPools/${text(obj(p)['name'])}`);
-          },
-        }),
-    },
+    }),
   ];
 }
 

@@ -9,109 +9,39 @@ import { ArmError, armErrors } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
 import { arr, clone, obj, str } from '../../core/json.js';
 import { isIdOfType, sameId } from '../../core/resourceId.js';
-import type { ArmRequest, Route } from '../../router.js';
+import type { Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import {
-  canonicalId,
-  checkName,
-  okResource,
-  page,
-  requireBody,
-  requireLocation,
-  requireResourceGroup,
-} from '../context.js';
+import { requireLocation } from '../context.js';
+import { resourceType } from '../resourceType.js';
 import { internalDomainNameSuffix, ipConsumers, NIC_TYPE, PIP_TYPE } from './addressing.js';
 import { ipConfigurationBody, ipConfigurationsOf, planIpConfigurations } from './ipConfigurations.js';
-import { networkDelete, networkPut, renderChildren } from './networkWrites.js';
+import { networkWriteRoutes, renderChildren } from './networkWrites.js';
 
 export const VM_TYPE = 'Microsoft.Compute/virtualMachines';
-const RG =
-  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/networkInterfaces';
 
 export function networkInterfaceRoutes(ctx: ProviderContext): Route[] {
-  const nicId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(
-      ctx,
-      p['subscriptionId'] ?? '',
-      p['resourceGroupName'] ?? '',
-      `Microsoft.Network/networkInterfaces/${p['networkInterfaceName'] ?? ''}`,
-    );
-  const list = (req: ArmRequest, all: boolean) => {
-    if (!all)
-      requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
-    const items = ctx.store.list({
-      type: NIC_TYPE,
-      subscriptionId: req.params['subscriptionId'] ?? '',
-      ...(all ? {} : { resourceGroup: req.params['resourceGroupName'] ?? '' }),
-    });
-    return page(
-      ctx,
-      req,
-      items.map((r) => renderNetworkInterface(ctx, r)),
-    );
-  };
+  const nics = resourceType(ctx, {
+    type: NIC_TYPE,
+    api: 'network',
+    nameParam: 'networkInterfaceName',
+    render: (r) => renderNetworkInterface(ctx, r),
+  });
   return [
-    { method: 'GET', pattern: RG, api: 'network', handler: (req) => list(req, false) },
-    {
-      method: 'GET',
-      pattern: '/subscriptions/{subscriptionId}/providers/Microsoft.Network/networkInterfaces',
-      api: 'network',
-      handler: (req) => list(req, true),
-    },
-    {
-      method: 'GET',
-      pattern: `${RG}/{networkInterfaceName}`,
-      api: 'network',
-      handler: (req) => {
-        const r = ctx.store.get(nicId(req.params));
-        if (!r)
-          throw armErrors.resourceNotFound(
-            NIC_TYPE,
-            req.params['networkInterfaceName'] ?? '',
-            req.params['resourceGroupName'] ?? '',
+    ...nics.readRoutes(),
+    ...networkWriteRoutes(ctx, nics, {
+      what: 'network interface',
+      build: (id, input, existing) => buildNetworkInterface(ctx, id, input, existing),
+      checkDeletable: (r) => {
+        const vm = vmUsing(ctx, r.id);
+        if (vm)
+          throw new ArmError(
+            400,
+            'NicInUse',
+            `Network Interface ${r.id} is used by existing resource ${vm.id}. In order to delete the network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic.`,
           );
-        return okResource(renderNetworkInterface(ctx, r));
       },
-    },
-    {
-      method: 'PUT',
-      pattern: `${RG}/{networkInterfaceName}`,
-      api: 'network',
-      resourceId: nicId,
-      handler: (req) => {
-        const id = nicId(req.params);
-        checkName(req.params['networkInterfaceName'] ?? '', 'network interface');
-        const input = requireBody(req);
-        return networkPut(ctx, req, {
-          id,
-          type: NIC_TYPE,
-          operationType: NIC_TYPE,
-          build: (existing) => buildNetworkInterface(ctx, id, input, existing),
-          render: (r) => renderNetworkInterface(ctx, r),
-        });
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: `${RG}/{networkInterfaceName}`,
-      api: 'network',
-      resourceId: nicId,
-      handler: (req) =>
-        networkDelete(ctx, req, {
-          id: nicId(req.params),
-          operationType: NIC_TYPE,
-          checkDeletable: (r) => {
-            const vm = vmUsing(ctx, r.id);
-            if (vm)
-              throw new ArmError(
-                400,
-                'NicInUse',
-                `Network Interface ${r.id} is used by existing resource ${vm.id}. In order to delete the network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic.`,
-              );
-          },
-        }),
-    },
+    }),
   ];
 }
 

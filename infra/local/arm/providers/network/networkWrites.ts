@@ -7,18 +7,13 @@
 import { ArmError } from '../../core/armError.js';
 import type { JsonObject } from '../../core/json.js';
 import { ensureObject, text } from '../../core/json.js';
-import { idKey, lastName, parseResourceId } from '../../core/resourceId.js';
-import type { ArmReply, ArmRequest } from '../../router.js';
+import { idKey, lastName } from '../../core/resourceId.js';
+import type { ArmReply, ArmRequest, Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import { bumpEtag, newStoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import {
-  beginOperation,
-  checkPreconditions,
-  eventFor,
-  okResource,
-  requestedResourceUri,
-} from '../context.js';
+import { checkName, checkPreconditions, okResource, requireBody, startOperation } from '../context.js';
+import type { ResourceType } from '../resourceType.js';
 
 export interface NetworkPutOptions {
   readonly id: string;
@@ -64,25 +59,15 @@ export function networkPut(ctx: ProviderContext, req: ArmRequest, o: NetworkPutO
   }
   if (o.internal) r.internal = o.internal(existing);
   ctx.store.put(r);
-  const p = parseResourceId(o.id);
-  const headers = beginOperation(ctx, {
+  const headers = startOperation(ctx, req, {
     provider: 'Microsoft.Network',
     kind: 'networkWrite',
-    location: text(body['location'] ?? ctx.config.location),
+    resourceId: o.id,
+    location: body['location'],
     locks: [lockOf(o.id)],
-    event: eventFor(req, {
-      kind: 'write',
-      operationName: `${o.operationType}/write`,
-      resourceUri: requestedResourceUri(req),
-      provider: 'Microsoft.Network',
-      subscriptionId: p?.subscriptionId ?? ctx.config.subscriptionId,
-      resourceGroup: p?.resourceGroup ?? '',
-    }),
+    event: { kind: 'write', operationName: `${o.operationType}/write` },
     onSucceeded: () => setState(ctx, r, 'Succeeded'),
     onFailed: () => setState(ctx, r, 'Failed'),
-    withLocation: false,
-    baseUrl: req.baseUrl,
-    lroFailure: req.lroFailure,
   });
   return okResource(o.render(r), existing ? 200 : 201, headers);
 }
@@ -101,29 +86,67 @@ export function networkDelete(ctx: ProviderContext, req: ArmRequest, o: NetworkD
   if (ctx.lro.isLocked((l) => l === lockOf(o.id))) throw conflict(o.id);
   o.checkDeletable?.(existing);
   ensureObject(existing.body, 'properties')['provisioningState'] = 'Deleting';
-  const p = parseResourceId(o.id);
-  const headers = beginOperation(ctx, {
+  const headers = startOperation(ctx, req, {
     provider: 'Microsoft.Network',
     kind: 'networkDelete',
-    location: text(existing.body['location'] ?? ctx.config.location),
+    resourceId: o.id,
+    location: existing.body['location'],
     locks: [lockOf(o.id)],
-    event: eventFor(req, {
-      kind: 'delete',
-      operationName: `${o.operationType}/delete`,
-      resourceUri: requestedResourceUri(req),
-      provider: 'Microsoft.Network',
-      subscriptionId: p?.subscriptionId ?? ctx.config.subscriptionId,
-      resourceGroup: p?.resourceGroup ?? '',
-    }),
+    event: { kind: 'delete', operationName: `${o.operationType}/delete` },
     onSucceeded: () => {
       if (ctx.store.get(o.id) === existing) ctx.store.delete(o.id);
     },
     onFailed: () => setState(ctx, existing, 'Failed'),
-    withLocation: true,
-    baseUrl: req.baseUrl,
-    lroFailure: req.lroFailure,
   });
   return { status: 202, headers };
+}
+
+/**
+ * PUT and DELETE of a top-level network resource: `build` validates a PUT's body and returns what to
+ * persist; `checkDeletable` refuses a DELETE of a resource still in use.
+ */
+export function networkWriteRoutes(
+  ctx: ProviderContext,
+  t: ResourceType,
+  o: {
+    /** The type as `InvalidResourceName` names it, e.g. `load balancer`. */
+    readonly what: string;
+    readonly build: (id: string, input: JsonObject, existing: StoredResource | undefined) => JsonObject;
+    readonly checkDeletable?: (r: StoredResource) => void;
+  },
+): Route[] {
+  return [
+    {
+      method: 'PUT',
+      pattern: t.itemPattern,
+      api: t.api,
+      resourceId: t.idOf,
+      handler: (req) => {
+        const id = t.idOf(req.params);
+        checkName(req.params[t.nameParam] ?? '', o.what);
+        const input = requireBody(req);
+        return networkPut(ctx, req, {
+          id,
+          type: t.type,
+          operationType: t.type,
+          build: (existing) => o.build(id, input, existing),
+          render: t.render,
+        });
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: t.itemPattern,
+      api: t.api,
+      resourceId: t.idOf,
+      handler: (req) =>
+        networkDelete(ctx, req, {
+          id: t.idOf(req.params),
+          operationType: t.type,
+          ...(o.checkDeletable === undefined ? {} : { checkDeletable: o.checkDeletable }),
+        }),
+    },
+  ];
 }
 
 function setState(ctx: ProviderContext, r: StoredResource, state: string): void {

@@ -10,18 +10,11 @@ import type { JsonObject } from '../../core/json.js';
 import { clone, num, obj, str, text } from '../../core/json.js';
 import { allocatePrefix, formatCidr } from '../../core/ipam.js';
 import { isIdOfType, sameId } from '../../core/resourceId.js';
-import type { ArmRequest, Route } from '../../router.js';
+import type { Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import {
-  canonicalId,
-  checkName,
-  okResource,
-  page,
-  requireBody,
-  requireLocation,
-  requireResourceGroup,
-} from '../context.js';
+import { requireLocation } from '../context.js';
+import { resourceType } from '../resourceType.js';
 import {
   ipConsumers,
   PIP_TYPE,
@@ -31,161 +24,49 @@ import {
   usedPoolAddresses,
   usedPrefixAddresses,
 } from './addressing.js';
-import { networkDelete, networkPut } from './networkWrites.js';
-
-const RG = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network';
+import { networkWriteRoutes } from './networkWrites.js';
 
 export function publicIpRoutes(ctx: ProviderContext): Route[] {
-  const prefixId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(
-      ctx,
-      p['subscriptionId'] ?? '',
-      p['resourceGroupName'] ?? '',
-      `Microsoft.Network/publicIPPrefixes/${p['publicIpPrefixName'] ?? ''}`,
-    );
-  const pipId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(
-      ctx,
-      p['subscriptionId'] ?? '',
-      p['resourceGroupName'] ?? '',
-      `Microsoft.Network/publicIPAddresses/${p['publicIpAddressName'] ?? ''}`,
-    );
-  const get = (req: ArmRequest, id: string, type: string, name: string): StoredResource => {
-    const r = ctx.store.get(id);
-    if (!r) throw armErrors.resourceNotFound(type, name, req.params['resourceGroupName'] ?? '');
-    return r;
-  };
-  const listIn = (req: ArmRequest, type: string, render: (r: StoredResource) => JsonObject, all: boolean) => {
-    if (!all)
-      requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
-    const items = ctx.store.list({
-      type,
-      subscriptionId: req.params['subscriptionId'] ?? '',
-      ...(all ? {} : { resourceGroup: req.params['resourceGroupName'] ?? '' }),
-    });
-    return page(ctx, req, items.map(render));
-  };
+  const prefixes = resourceType(ctx, {
+    type: PREFIX_TYPE,
+    api: 'network',
+    nameParam: 'publicIpPrefixName',
+    render: (r) => renderPrefix(ctx, r),
+  });
+  const addresses = resourceType(ctx, {
+    type: PIP_TYPE,
+    api: 'network',
+    nameParam: 'publicIpAddressName',
+    render: (r) => renderPublicIp(ctx, r),
+  });
   return [
-    {
-      method: 'GET',
-      pattern: `${RG}/publicIPPrefixes`,
-      api: 'network',
-      handler: (req) => listIn(req, PREFIX_TYPE, (r) => renderPrefix(ctx, r), false),
-    },
-    {
-      method: 'GET',
-      pattern: '/subscriptions/{subscriptionId}/providers/Microsoft.Network/publicIPPrefixes',
-      api: 'network',
-      handler: (req) => listIn(req, PREFIX_TYPE, (r) => renderPrefix(ctx, r), true),
-    },
-    {
-      method: 'GET',
-      pattern: `${RG}/publicIPPrefixes/{publicIpPrefixName}`,
-      api: 'network',
-      handler: (req) =>
-        okResource(
-          renderPrefix(
-            ctx,
-            get(req, prefixId(req.params), PREFIX_TYPE, req.params['publicIpPrefixName'] ?? ''),
-          ),
-        ),
-    },
-    {
-      method: 'PUT',
-      pattern: `${RG}/publicIPPrefixes/{publicIpPrefixName}`,
-      api: 'network',
-      resourceId: prefixId,
-      handler: (req) => {
-        const id = prefixId(req.params);
-        checkName(req.params['publicIpPrefixName'] ?? '', 'public IP prefix');
-        const input = requireBody(req);
-        return networkPut(ctx, req, {
-          id,
-          type: PREFIX_TYPE,
-          operationType: PREFIX_TYPE,
-          build: (existing) => buildPrefix(ctx, input, existing),
-          render: (r) => renderPrefix(ctx, r),
-        });
+    ...prefixes.readRoutes(),
+    ...networkWriteRoutes(ctx, prefixes, {
+      what: 'public IP prefix',
+      build: (_id, input, existing) => buildPrefix(ctx, input, existing),
+      checkDeletable: (r) => {
+        if (usedPrefixAddresses(ctx, r.id).size > 0)
+          throw new ArmError(
+            400,
+            'InUsePublicIpPrefixCannotBeDeleted',
+            `Public IP prefix ${r.id} cannot be deleted since it is in use by public IP addresses ${prefixUsers(ctx, r.id).join(', ')}.`,
+          );
       },
-    },
-    {
-      method: 'DELETE',
-      pattern: `${RG}/publicIPPrefixes/{publicIpPrefixName}`,
-      api: 'network',
-      resourceId: prefixId,
-      handler: (req) =>
-        networkDelete(ctx, req, {
-          id: prefixId(req.params),
-          operationType: PREFIX_TYPE,
-          checkDeletable: (r) => {
-            if (usedPrefixAddresses(ctx, r.id).size > 0)
-              throw new ArmError(
-                400,
-                'InUsePublicIpPrefixCannotBeDeleted',
-                `Public IP prefix ${r.id} cannot be deleted since it is in use by public IP addresses ${prefixUsers(ctx, r.id).join(', ')}.`,
-              );
-          },
-        }),
-    },
-    {
-      method: 'GET',
-      pattern: `${RG}/publicIPAddresses`,
-      api: 'network',
-      handler: (req) => listIn(req, PIP_TYPE, (r) => renderPublicIp(ctx, r), false),
-    },
-    {
-      method: 'GET',
-      pattern: '/subscriptions/{subscriptionId}/providers/Microsoft.Network/publicIPAddresses',
-      api: 'network',
-      handler: (req) => listIn(req, PIP_TYPE, (r) => renderPublicIp(ctx, r), true),
-    },
-    {
-      method: 'GET',
-      pattern: `${RG}/publicIPAddresses/{publicIpAddressName}`,
-      api: 'network',
-      handler: (req) =>
-        okResource(
-          renderPublicIp(ctx, get(req, pipId(req.params), PIP_TYPE, req.params['publicIpAddressName'] ?? '')),
-        ),
-    },
-    {
-      method: 'PUT',
-      pattern: `${RG}/publicIPAddresses/{publicIpAddressName}`,
-      api: 'network',
-      resourceId: pipId,
-      handler: (req) => {
-        const id = pipId(req.params);
-        checkName(req.params['publicIpAddressName'] ?? '', 'public IP address');
-        const input = requireBody(req);
-        return networkPut(ctx, req, {
-          id,
-          type: PIP_TYPE,
-          operationType: PIP_TYPE,
-          build: (existing) => buildPublicIp(ctx, id, input, existing),
-          render: (r) => renderPublicIp(ctx, r),
-        });
+    }),
+    ...addresses.readRoutes(),
+    ...networkWriteRoutes(ctx, addresses, {
+      what: 'public IP address',
+      build: (id, input, existing) => buildPublicIp(ctx, id, input, existing),
+      checkDeletable: (r) => {
+        const user = ipConsumers(ctx).find((c) => sameId(c.publicIPAddressId, r.id));
+        if (user)
+          throw new ArmError(
+            400,
+            'PublicIPAddressCannotBeDeleted',
+            `Public IP address ${r.id} can not be deleted since it is still allocated to resource ${user.ipConfigId}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.`,
+          );
       },
-    },
-    {
-      method: 'DELETE',
-      pattern: `${RG}/publicIPAddresses/{publicIpAddressName}`,
-      api: 'network',
-      resourceId: pipId,
-      handler: (req) =>
-        networkDelete(ctx, req, {
-          id: pipId(req.params),
-          operationType: PIP_TYPE,
-          checkDeletable: (r) => {
-            const user = ipConsumers(ctx).find((c) => sameId(c.publicIPAddressId, r.id));
-            if (user)
-              throw new ArmError(
-                400,
-                'PublicIPAddressCannotBeDeleted',
-                `Public IP address ${r.id} can not be deleted since it is still allocated to resource ${user.ipConfigId}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.`,
-              );
-          },
-        }),
-    },
+    }),
   ];
 }
 

@@ -7,117 +7,46 @@ import type { JsonObject } from '../../core/json.js';
 import { arr, clone, isObject, obj, str, text } from '../../core/json.js';
 import { parseCidr } from '../../core/ipam.js';
 import { sameId } from '../../core/resourceId.js';
-import type { ArmRequest, Route } from '../../router.js';
+import type { Route } from '../../router.js';
 import type { StoredResource } from '../../store.js';
 import type { ProviderContext } from '../context.js';
-import {
-  canonicalId,
-  checkName,
-  okResource,
-  page,
-  requireBody,
-  requireLocation,
-  requireResourceGroup,
-} from '../context.js';
+import { checkName, okResource, page, requireBody, requireLocation } from '../context.js';
+import { resourceType } from '../resourceType.js';
 import { ipConsumers, VNET_TYPE } from './addressing.js';
-import { networkDelete, networkPut, renderChildren } from './networkWrites.js';
-
-const BASE =
-  '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks';
+import { networkPut, networkWriteRoutes, renderChildren } from './networkWrites.js';
 
 export function virtualNetworkRoutes(ctx: ProviderContext): Route[] {
-  const vnetId = (p: Readonly<Record<string, string>>) =>
-    canonicalId(
-      ctx,
-      p['subscriptionId'] ?? '',
-      p['resourceGroupName'] ?? '',
-      `Microsoft.Network/virtualNetworks/${p['virtualNetworkName'] ?? ''}`,
-    );
-  const getVnet = (req: ArmRequest): StoredResource => {
-    const id = vnetId(req.params);
-    const r = ctx.store.get(id);
-    if (!r)
-      throw armErrors.resourceNotFound(
-        VNET_TYPE,
-        req.params['virtualNetworkName'] ?? '',
-        req.params['resourceGroupName'] ?? '',
-      );
-    return r;
-  };
+  const vnets = resourceType(ctx, {
+    type: VNET_TYPE,
+    api: 'network',
+    nameParam: 'virtualNetworkName',
+    render: (r) => renderVirtualNetwork(ctx, r),
+  });
   return [
+    ...vnets.readRoutes(),
+    ...networkWriteRoutes(ctx, vnets, {
+      what: 'virtual network',
+      build: (id, input, existing) => buildVirtualNetwork(ctx, id, input, existing),
+      checkDeletable: (r) => {
+        for (const s of arr(obj(r.body['properties'])['subnets']))
+          checkSubnetUnused(ctx, `${r.id}/subnets/${text(obj(s)['name'])}`);
+      },
+    }),
     {
       method: 'GET',
-      pattern: BASE,
+      pattern: `${vnets.itemPattern}/subnets`,
       api: 'network',
       handler: (req) => {
-        requireResourceGroup(ctx, req.params['subscriptionId'] ?? '', req.params['resourceGroupName'] ?? '');
-        const items = ctx.store.list({
-          type: VNET_TYPE,
-          resourceGroup: req.params['resourceGroupName'] ?? '',
-        });
-        return page(
-          ctx,
-          req,
-          items.map((r) => renderVirtualNetwork(ctx, r)),
-        );
-      },
-    },
-    {
-      method: 'GET',
-      pattern: `${BASE}/{virtualNetworkName}`,
-      api: 'network',
-      handler: (req) => okResource(renderVirtualNetwork(ctx, getVnet(req))),
-    },
-    {
-      method: 'PUT',
-      pattern: `${BASE}/{virtualNetworkName}`,
-      api: 'network',
-      resourceId: vnetId,
-      handler: (req) => {
-        const id = vnetId(req.params);
-        checkName(req.params['virtualNetworkName'] ?? '', 'virtual network');
-        const input = requireBody(req);
-        return networkPut(ctx, req, {
-          id,
-          type: VNET_TYPE,
-          operationType: VNET_TYPE,
-          build: (existing) => buildVirtualNetwork(ctx, id, input, existing),
-          render: (r) => renderVirtualNetwork(ctx, r),
-        });
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: `${BASE}/{virtualNetworkName}`,
-      api: 'network',
-      resourceId: vnetId,
-      handler: (req) => {
-        const id = vnetId(req.params);
-        return networkDelete(ctx, req, {
-          id,
-          operationType: VNET_TYPE,
-          checkDeletable: (r) => {
-            for (const s of arr(obj(r.body['properties'])['subnets']))
-              checkSubnetUnused(ctx, `${r.id}/subnets/${text(obj(s)['name'])}`);
-          },
-        });
-      },
-    },
-    {
-      method: 'GET',
-      pattern: `${BASE}/{virtualNetworkName}/subnets`,
-      api: 'network',
-      handler: (req) => {
-        const vnet = getVnet(req);
+        const vnet = vnets.get(req);
         return page(ctx, req, renderSubnets(ctx, vnet));
       },
     },
     {
       method: 'GET',
-      pattern: `${BASE}/{virtualNetworkName}/subnets/{subnetName}`,
+      pattern: `${vnets.itemPattern}/subnets/{subnetName}`,
       api: 'network',
       handler: (req) => {
-        const vnet = getVnet(req);
+        const vnet = vnets.get(req);
         const name = (req.params['subnetName'] ?? '').toLowerCase();
         const s = renderSubnets(ctx, vnet).find((x) => str(x['name'])?.toLowerCase() === name);
         if (!s) throw armErrors.notFound(`${vnet.id}/subnets/${req.params['subnetName'] ?? ''}`);
@@ -126,11 +55,11 @@ export function virtualNetworkRoutes(ctx: ProviderContext): Route[] {
     },
     {
       method: 'PUT',
-      pattern: `${BASE}/{virtualNetworkName}/subnets/{subnetName}`,
+      pattern: `${vnets.itemPattern}/subnets/{subnetName}`,
       api: 'network',
-      resourceId: (p) => `${vnetId(p)}/subnets/${p['subnetName'] ?? ''}`,
+      resourceId: (p) => `${vnets.idOf(p)}/subnets/${p['subnetName'] ?? ''}`,
       handler: (req) => {
-        const vnet = getVnet(req);
+        const vnet = vnets.get(req);
         const name = req.params['subnetName'] ?? '';
         checkName(name, 'subnet');
         const input = requireBody(req);
@@ -147,7 +76,7 @@ export function virtualNetworkRoutes(ctx: ProviderContext): Route[] {
           type: VNET_TYPE,
           operationType: `${VNET_TYPE}/subnets`,
           build: (existing) => buildVirtualNetwork(ctx, vnet.id, next, existing),
-          render: (r) => renderVirtualNetwork(ctx, r),
+          render: vnets.render,
         });
         const sub =
           renderSubnets(ctx, vnet).find((x) => str(x['name'])?.toLowerCase() === name.toLowerCase()) ?? {};
