@@ -4,28 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RestError } from '@azure/core-rest-pipeline';
-import { rawRequest } from './support/rawRequest.js';
+import { collect, rejectsWith } from './support/armAssertions.js';
 import type { StandInWorld } from './support/standInWorld.js';
 import { startStandInWorld } from './support/standInWorld.js';
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-
-async function rejectsWith(p: Promise<unknown>, statusCode: number, code: string): Promise<RestError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof RestError, `expected RestError, got ${String(e)}`);
-    assert.equal(e.statusCode, statusCode, e.message);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${statusCode} ${code}`);
-}
 
 describe('compute contract (real @azure/arm-compute against the stand-in)', () => {
   let w: StandInWorld;
@@ -114,9 +95,7 @@ describe('compute contract (real @azure/arm-compute against the stand-in)', () =
 
   it('refuses writes to a Uniform instance NIC through the Network API', async () => {
     const path = `${w.world.scaleSets['gw']?.id ?? ''}/virtualMachines/0/networkInterfaces/gw?api-version=2018-10-01`;
-    const res = await rawRequest({
-      endpoint: w.standIn.endpoint,
-      caPem: w.standIn.caPem,
+    const res = await w.raw({
       method: 'PUT',
       path,
       body: { location: 'westeurope' },
@@ -169,15 +148,23 @@ describe('compute contract (real @azure/arm-compute against the stand-in)', () =
     assert.match(e.message, /Required parameter 'sku' is missing/);
   });
 
-  it('model change marks instances stale; instance PUT and manualupgrade apply it (secondary ipConfig with a public IP from a prefix)', async () => {
-    const prefix = await w.network.publicIPPrefixes.createOrUpdate(w.rg, 'gw-prefix', {
+  const createPrefix = (name: string, prefixLength: number) =>
+    w.network.publicIPPrefixes.createOrUpdate(w.rg, name, {
       location: w.world.location,
       sku: { name: 'Standard', tier: 'Regional' },
-      prefixLength: 30,
+      prefixLength,
     });
-    const vmss = await w.compute.virtualMachineScaleSets.get(w.rg, 'gw');
+  /** The scale set and the first NIC configuration of its model. */
+  const scaleSetModel = async (name: string) => {
+    const vmss = await w.compute.virtualMachineScaleSets.get(w.rg, name);
     const nicConfig = vmss.virtualMachineProfile?.networkProfile?.networkInterfaceConfigurations?.[0];
     assert.ok(nicConfig);
+    return { vmss, nicConfig };
+  };
+
+  it('model change marks instances stale; instance PUT and manualupgrade apply it (secondary ipConfig with a public IP from a prefix)', async () => {
+    const prefix = await createPrefix('gw-prefix', 30);
+    const { vmss, nicConfig } = await scaleSetModel('gw');
     const secondary = {
       name: 'egressgateway-abc',
       primary: false,
@@ -238,14 +225,8 @@ describe('compute contract (real @azure/arm-compute against the stand-in)', () =
   });
 
   it('an instance PUT needing a public IP from an exhausted prefix ends Failed and leaves the instance Failed', async () => {
-    const prefix = await w.network.publicIPPrefixes.createOrUpdate(w.rg, 'tiny', {
-      location: w.world.location,
-      sku: { name: 'Standard', tier: 'Regional' },
-      prefixLength: 31,
-    });
-    const vmss = await w.compute.virtualMachineScaleSets.get(w.rg, 'other');
-    const nicConfig = vmss.virtualMachineProfile?.networkProfile?.networkInterfaceConfigurations?.[0];
-    assert.ok(nicConfig);
+    const prefix = await createPrefix('tiny', 31);
+    const { vmss, nicConfig } = await scaleSetModel('other');
     const configs = [
       {
         ...nicConfig,
@@ -293,9 +274,7 @@ describe('compute contract (real @azure/arm-compute against the stand-in)', () =
       400,
       'InvalidParameter',
     );
-    const res = await rawRequest({
-      endpoint: w.standIn.endpoint,
-      caPem: w.standIn.caPem,
+    const res = await w.raw({
       method: 'DELETE',
       path: `${w.world.scaleSets['gw']?.id ?? ''}/virtualMachines/99?api-version=2026-04-01`,
     });

@@ -5,27 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NetworkInterfaceIPConfiguration } from '@azure/arm-network';
-import { RestError } from '@azure/core-rest-pipeline';
+import { collect, rejectsWith } from './support/armAssertions.js';
 import type { StandInWorld } from './support/standInWorld.js';
 import { startStandInWorld } from './support/standInWorld.js';
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-
-async function rejectsWith(p: Promise<unknown>, statusCode: number, code: string): Promise<RestError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof RestError, `expected RestError, got ${String(e)}`);
-    assert.equal(e.statusCode, statusCode, e.message);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${statusCode} ${code}`);
-}
 
 describe('network contract (real @azure/arm-network against the stand-in)', () => {
   let w: StandInWorld;
@@ -83,54 +65,27 @@ describe('network contract (real @azure/arm-network against the stand-in)', () =
     );
     assert.equal(again.ipConfigurations?.[0]?.privateIPAddress, p?.privateIPAddress, 'dynamic address kept');
     assert.notEqual(again.etag, nic.etag);
-    await rejectsWith(
-      w.network.networkInterfaces.createOrUpdate(
-        w.rg,
-        'nic-b',
-        nicBody([
-          {
-            name: 'x',
-            subnet: { id: subnet },
-            privateIPAllocationMethod: 'Static',
-            privateIPAddress: '10.224.0.200',
-          },
-        ]),
-      ),
-      400,
-      'PrivateIPAddressIsAllocated',
-    );
-    await rejectsWith(
-      w.network.networkInterfaces.createOrUpdate(
-        w.rg,
-        'nic-b',
-        nicBody([
-          {
-            name: 'x',
-            subnet: { id: subnet },
-            privateIPAllocationMethod: 'Static',
-            privateIPAddress: '10.9.0.5',
-          },
-        ]),
-      ),
-      400,
-      'PrivateIPAddressNotInSubnet',
-    );
-    await rejectsWith(
-      w.network.networkInterfaces.createOrUpdate(
-        w.rg,
-        'nic-b',
-        nicBody([
-          {
-            name: 'x',
-            subnet: { id: subnet },
-            privateIPAllocationMethod: 'Static',
-            privateIPAddress: '10.224.0.1',
-          },
-        ]),
-      ),
-      400,
-      'PrivateIPAddressInReservedRange',
-    );
+    for (const [address, code] of [
+      ['10.224.0.200', 'PrivateIPAddressIsAllocated'],
+      ['10.9.0.5', 'PrivateIPAddressNotInSubnet'],
+      ['10.224.0.1', 'PrivateIPAddressInReservedRange'],
+    ] as const)
+      await rejectsWith(
+        w.network.networkInterfaces.createOrUpdate(
+          w.rg,
+          'nic-b',
+          nicBody([
+            {
+              name: 'x',
+              subnet: { id: subnet },
+              privateIPAllocationMethod: 'Static',
+              privateIPAddress: address,
+            },
+          ]),
+        ),
+        400,
+        code,
+      );
   });
 
   it('rejects NICs with two primaries, with a missing subnet or pool, or above 256 ipConfigurations', async () => {

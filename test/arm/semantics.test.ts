@@ -7,31 +7,12 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RestError } from '@azure/core-rest-pipeline';
 import { createArmClients } from '../../infra/local/arm/createArmClients.js';
-import { rawRequest } from './support/rawRequest.js';
+import { collect, rejectsWith } from './support/armAssertions.js';
 import type { StandInWorld } from './support/standInWorld.js';
 import { startEventSink, startStandInWorld } from './support/standInWorld.js';
 
 const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/azure-specs/Microsoft.Resources');
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-
-async function rejectsWith(p: Promise<unknown>, statusCode: number, code: string): Promise<RestError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof RestError, `expected RestError, got ${String(e)}`);
-    assert.equal(e.statusCode, statusCode, e.message);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${statusCode} ${code}`);
-}
 
 /** Same keys (recursively, arrays by their first element) and JSON types as the sample. */
 function assertSameShape(actual: unknown, sample: unknown, path = '$'): void {
@@ -157,9 +138,7 @@ describe('ARM semantics', () => {
     } finally {
       w.standIn.admin.setThrottle({ rateScale: 10, compute: {} });
     }
-    const res = await rawRequest({
-      endpoint: w.standIn.endpoint,
-      caPem: w.standIn.caPem,
+    const res = await w.raw({
       method: 'PATCH',
       path: `${w.world.scaleSets['gw']?.id ?? ''}?api-version=2026-04-01`,
       body: { tags: { d: '1' } },
@@ -245,32 +224,24 @@ describe('ARM semantics', () => {
 
   it('rejects unknown api-versions and requests without a bearer token like ARM', async () => {
     const id = w.world.scaleSets['gw']?.id ?? '';
-    const bad = await rawRequest({
-      endpoint: w.standIn.endpoint,
-      caPem: w.standIn.caPem,
+    const bad = await w.raw({
       method: 'GET',
       path: `${id}?api-version=2099-01-01`,
     });
     assert.equal(bad.status, 400);
     assert.equal((bad.body as { error: { code: string } }).error.code, 'NoRegisteredProviderFound');
-    const none = await rawRequest({
-      endpoint: w.standIn.endpoint,
-      caPem: w.standIn.caPem,
+    const none = await w.raw({
       method: 'GET',
       path: id,
     });
     assert.equal((none.body as { error: { code: string } }).error.code, 'MissingApiVersionParameter');
-    const anon = await rawRequest({
-      endpoint: w.standIn.endpoint,
-      caPem: w.standIn.caPem,
+    const anon = await w.raw({
       method: 'GET',
       path: `${id}?api-version=2026-04-01`,
       token: null,
     });
     assert.equal(anon.status, 401);
-    const lower = await rawRequest({
-      endpoint: w.standIn.endpoint,
-      caPem: w.standIn.caPem,
+    const lower = await w.raw({
       method: 'GET',
       path: `${id.replace('resourceGroups', 'resourcegroups')}?api-version=2026-04-01`,
     });
@@ -481,17 +452,13 @@ describe('ARM semantics', () => {
   });
 
   it('the admin API is served over HTTP too', async () => {
-    const res = await rawRequest({
-      endpoint: w.standIn.endpoint,
-      caPem: w.standIn.caPem,
+    const res = await w.raw({
       method: 'GET',
       path: '/_admin/requests/writeCounts',
     });
     assert.equal(res.status, 200);
     assert.ok(Array.isArray(res.body));
-    const missing = await rawRequest({
-      endpoint: w.standIn.endpoint,
-      caPem: w.standIn.caPem,
+    const missing = await w.raw({
       method: 'GET',
       path: '/_admin/nope',
     });

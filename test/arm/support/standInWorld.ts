@@ -9,11 +9,15 @@ import { createArmClients } from '../../../infra/local/arm/createArmClients.js';
 import type { SeededWorld, WorldSpec } from '../../../infra/local/arm/seedWorld.js';
 import type { ArmStandIn, StartArmStandInOptions } from '../../../infra/local/arm/startArmStandIn.js';
 import { startArmStandIn } from '../../../infra/local/arm/startArmStandIn.js';
+import type { RawResponse } from './rawRequest.js';
+import { rawRequest } from './rawRequest.js';
 
 export interface StandInWorld extends ArmClients {
   readonly standIn: ArmStandIn;
   readonly world: SeededWorld;
   readonly rg: string;
+  /** A plain HTTPS request to the stand-in (routes or headers the SDKs do not expose). */
+  raw(options: Omit<Parameters<typeof rawRequest>[0], 'endpoint' | 'caPem'>): Promise<RawResponse>;
   stop(): Promise<void>;
 }
 
@@ -30,7 +34,14 @@ export async function startStandInWorld(
     subscriptionId: standIn.subscriptionId,
     ...clientOptions,
   });
-  return { ...clients, standIn, world, rg: world.resourceGroup, stop: () => standIn.stop() };
+  return {
+    ...clients,
+    standIn,
+    world,
+    rg: world.resourceGroup,
+    raw: (o) => rawRequest({ endpoint: standIn.endpoint, caPem: standIn.caPem, ...o }),
+    stop: () => standIn.stop(),
+  };
 }
 
 export interface ReceivedDelivery {
