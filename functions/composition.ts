@@ -1,9 +1,9 @@
 /**
  * The composition root of the Functions app: reads the settings at import — so a bad setting stops the
  * app when the worker loads it, not at the first event — and builds the dependencies once per worker:
- * state store and reconcile queue (Table/Queue Storage), the gateway pool providers over the real ARM
- * SDK clients, clock and relay authentication. Every function file imports `controlPlane()` from here
- * and calls one use case.
+ * state store, reconcile queue and poison-queue reader (Table/Queue Storage, by connection string or
+ * by the app's managed identity), the gateway pool providers over the real ARM SDK clients, clock and
+ * relay authentication. Every function file imports `controlPlane()` from here and calls one use case.
  *
  * The dependencies are memoised by the settings they were built from: the local Functions host can
  * run several apps in one process (each sets the environment before loading), and each gets its own.
@@ -14,6 +14,7 @@ import { createArmClientsFromConfig } from '../shared/adapters/arm/createArmClie
 import { createPoolProviders } from '../shared/adapters/arm/createPoolProviders.js';
 import { createAzureWorkQueue } from '../shared/adapters/queues/createAzureWorkQueue.js';
 import { createAzurePoisonQueueReader } from '../shared/adapters/system/createAzurePoisonQueueReader.js';
+import { createStorageAccess } from '../shared/adapters/system/createStorageAccess.js';
 import { hmacSha256Hex } from '../shared/adapters/system/hmacSha256Hex.js';
 import { stateClockOf, systemClock } from '../shared/adapters/system/systemClock.js';
 import { createAzureTableStateStore } from '../shared/adapters/tables/createAzureTableStateStore.js';
@@ -22,7 +23,6 @@ import { controlPlaneSettings, type ControlPlaneSettings } from '../shared/app/c
 import type { PoisonQueueReader } from '../shared/app/listPoisonMessages.js';
 import type { PlanApplier } from '../shared/app/reconcilePool.js';
 import { loadConfig, type EgretConfig } from '../shared/config.js';
-import { ConfigError } from '../shared/core/errors.js';
 import type { GatewayPools } from '../shared/ports/armInventory.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { StateStore } from '../shared/ports/stateStore.js';
@@ -60,28 +60,17 @@ export function controlPlane(): ControlPlane {
 }
 
 function build(config: EgretConfig): ControlPlane {
-  const storage = config.storage;
-  if (storage.kind !== 'connectionString')
-    throw new ConfigError(
-      'identity-based storage (AzureWebJobsStorage__accountName) is not supported by the state and queue ' +
-        'adapters yet: set AzureWebJobsStorage to a connection string',
-    );
+  // A connection string locally; in Azure the account's endpoints and the app's managed identity.
+  const storage = createStorageAccess(config.storage);
   const clock = systemClock;
   const stateClock = stateClockOf(clock);
   const clients = createArmClientsFromConfig({ config });
   return {
     config,
     settings: controlPlaneSettings(config),
-    state: createAzureTableStateStore({ connectionString: storage.connectionString, clock: stateClock }),
-    queue: createAzureWorkQueue({
-      connectionString: storage.connectionString,
-      queueName: RECONCILE_QUEUE,
-      clock: stateClock,
-    }),
-    poison: createAzurePoisonQueueReader({
-      connectionString: storage.connectionString,
-      queueName: RECONCILE_QUEUE,
-    }),
+    state: createAzureTableStateStore({ storage, clock: stateClock }),
+    queue: createAzureWorkQueue({ storage, queueName: RECONCILE_QUEUE, clock: stateClock }),
+    poison: createAzurePoisonQueueReader({ storage, queueName: RECONCILE_QUEUE }),
     pools: createPoolProviders({ config, clients }),
     applyPlan,
     clock,

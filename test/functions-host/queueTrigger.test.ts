@@ -144,7 +144,7 @@ describe('local Functions host: queue triggers on Azurite', () => {
 
   it("hands egret's reconcile requests (WorkQueue adapter) to the handler as parsed JSON", async () => {
     const work = createAzureWorkQueue({
-      connectionString: azurite.connectionString,
+      storage: { kind: 'connectionString', connectionString: azurite.connectionString },
       queueName: 'work-items',
     });
     const done = succeeded();

@@ -81,7 +81,11 @@ describe('Azurite', () => {
     const queueName = `work-${++n}`;
     const raw = new QueueClient(azurite.connectionString, queueName);
     return {
-      queue: createAzureWorkQueue({ connectionString: azurite.connectionString, queueName, clock }),
+      queue: createAzureWorkQueue({
+        storage: { kind: 'connectionString', connectionString: azurite.connectionString },
+        queueName,
+        clock,
+      }),
       async takeVisible() {
         if (!(await raw.exists())) return [];
         const res = await raw.receiveMessages({ numberOfMessages: 32 });

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -15,6 +17,8 @@ export interface Azurite {
   readonly tableEndpoint: string;
   /** A storage connection string naming all three endpoints (what `AzureWebJobsStorage` holds). */
   readonly connectionString: string;
+  /** The CA a client must trust, when started with `tls` (the endpoints are then https). */
+  readonly caPem: string | undefined;
   readonly pid: number;
   stop(): Promise<void>;
 }
@@ -25,9 +29,21 @@ export interface StartAzuriteOptions {
   readonly signal?: AbortSignal;
   /** How long to wait for all three services to listen. */
   readonly startTimeoutMs?: number;
+  /**
+   * Serve https with this certificate (e.g. from infra/local/tls/createLoopbackCertificates.ts);
+   * `caPem` is handed back on the result for the clients to trust.
+   */
+  readonly tls?: { readonly certPem: string; readonly keyPem: string; readonly caPem: string };
+  /**
+   * `basic`: accept OAuth bearer tokens (Azurite README, "OAuth Configuration"). Azurite then checks a
+   * token's issuer (an Entra ID `https://sts.windows.net/…` prefix), audience (the storage resource
+   * `https://storage.azure.com` or the account's service URL) and lifetime, but not its signature.
+   * Needs `tls`: Azurite refuses bearer tokens over http, and so do the SDKs' bearer policies.
+   */
+  readonly oauth?: 'basic';
 }
 
-const listening = /Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/\S+)/;
+const listening = /Azurite (Blob|Queue|Table) service is successfully listening at (https?:\/\/\S+)/;
 
 /**
  * Starts Azurite as a child process on ports the OS picks and resolves once the blob, queue
@@ -40,13 +56,28 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
   for (const svc of ['blob', 'queue', 'table']) args.push(`--${svc}Host`, '127.0.0.1', `--${svc}Port`, '0');
   if (options.location === undefined) args.push('--inMemoryPersistence');
   else args.push('--location', options.location);
+  if (options.oauth !== undefined && options.tls === undefined)
+    throw new Error('Azurite accepts OAuth bearer tokens only over https: pass tls with oauth');
+  // Azurite reads the certificate and key from files; they live as long as the process.
+  const certDir = options.tls ? mkdtempSync(join(tmpdir(), 'egret-azurite-tls-')) : undefined;
+  if (certDir !== undefined && options.tls) {
+    writeFileSync(join(certDir, 'cert.pem'), options.tls.certPem);
+    writeFileSync(join(certDir, 'key.pem'), options.tls.keyPem, { mode: 0o600 });
+    args.push('--cert', join(certDir, 'cert.pem'), '--key', join(certDir, 'key.pem'));
+  }
+  if (options.oauth !== undefined) args.push('--oauth', options.oauth);
 
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const endpoints = new Map<string, string>();
   const stderr: string[] = [];
   child.stderr.on('data', (b: Buffer) => stderr.push(b.toString()));
 
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      if (certDir !== undefined) rmSync(certDir, { recursive: true, force: true });
+      resolve();
+    }),
+  );
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
@@ -91,8 +122,9 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     queueEndpoint,
     tableEndpoint,
     connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+      `DefaultEndpointsProtocol=${options.tls ? 'https' : 'http'};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
       `BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};TableEndpoint=${tableEndpoint};`,
+    caPem: options.tls?.caPem,
     pid: child.pid ?? -1,
     stop,
   };

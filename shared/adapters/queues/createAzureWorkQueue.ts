@@ -1,17 +1,19 @@
 /**
- * `WorkQueue` on an Azure Storage queue (or Azurite) via `@azure/storage-queue`. The queue is created
- * on first use. Messages keep the service's default time-to-live (7 days): an older reconcile
- * request is moot, the resync timer covers the pool anyway.
+ * `WorkQueue` on an Azure Storage queue (or Azurite) via `@azure/storage-queue`, reached by connection
+ * string or by endpoint and managed identity (`StorageAccess`). The queue is created on first use.
+ * Messages keep the service's default time-to-live (7 days): an older reconcile request is moot, the
+ * resync timer covers the pool anyway.
  */
-import { QueueClient } from '@azure/storage-queue';
 import { ValidationError } from '../../core/errors.js';
 import type { StateClock } from '../../ports/stateStore.js';
 import type { WorkQueue } from '../../ports/workQueue.js';
+import type { StorageAccess } from '../system/createStorageAccess.js';
 import { translateStorageError } from '../tables/translateStorageError.js';
+import { createQueueClient } from './createQueueClient.js';
 import { buildReconcileRequest, encodeReconcileMessage } from './reconcileMessage.js';
 
 export interface AzureWorkQueueOptions {
-  readonly connectionString: string;
+  readonly storage: StorageAccess;
   /** Lower-case letters, digits and single hyphens, 3–63 characters. */
   readonly queueName: string;
   readonly clock?: StateClock;
@@ -22,7 +24,7 @@ export function createAzureWorkQueue(options: AzureWorkQueueOptions): WorkQueue 
     throw new ValidationError([
       { field: 'queueName', message: `${JSON.stringify(options.queueName)} is not a storage queue name` },
     ]);
-  const queue = new QueueClient(options.connectionString, options.queueName);
+  const queue = createQueueClient(options.storage, options.queueName);
   const clock = options.clock ?? { now: () => new Date() };
   let created: Promise<unknown> | undefined;
   return {

@@ -1,18 +1,20 @@
 /**
- * `PoisonQueueReader` (shared/app/listPoisonMessages.ts) over a Storage queue (or Azurite): peeks the
- * `<queue>-poison` queue the Functions host fills. Messages are base64 as the host writes them back
- * (it copies the original text); the decoded JSON is returned when it parses, else the raw text.
+ * `PoisonQueueReader` (shared/app/listPoisonMessages.ts) over a Storage queue (or Azurite), reached by
+ * connection string or by endpoint and managed identity: peeks the `<queue>-poison` queue the
+ * Functions host fills. Messages are base64 as the host writes them back (it copies the original
+ * text); the decoded JSON is returned when it parses, else the raw text.
  */
-import { QueueClient } from '@azure/storage-queue';
 import type { PoisonMessage, PoisonQueueReader } from '../../app/listPoisonMessages.js';
+import { createQueueClient } from '../queues/createQueueClient.js';
 import { translateStorageError } from '../tables/translateStorageError.js';
+import type { StorageAccess } from './createStorageAccess.js';
 
 /** Reads poison messages of `queueName` (the trigger's queue; `-poison` is appended). */
 export function createAzurePoisonQueueReader(options: {
-  readonly connectionString: string;
+  readonly storage: StorageAccess;
   readonly queueName: string;
 }): PoisonQueueReader {
-  const queue = new QueueClient(options.connectionString, `${options.queueName}-poison`);
+  const queue = createQueueClient(options.storage, `${options.queueName}-poison`);
   return {
     async peek(max, signal) {
       try {

@@ -15,7 +15,8 @@ import {
   type TableEntity,
   type TransactionAction,
 } from '@azure/data-tables';
-import { InvariantError } from '../../core/errors.js';
+import { assertNever, InvariantError } from '../../core/errors.js';
+import { tlsOptionsOf, type StorageAccess } from '../system/createStorageAccess.js';
 import {
   assertTableKey,
   assertTableName,
@@ -29,18 +30,13 @@ import {
 import { translateStorageError } from './translateStorageError.js';
 
 export interface AzureStateTablesOptions {
-  /** A storage connection string (Azurite's, or `UseDevelopmentStorage=true`). */
-  readonly connectionString: string;
+  /** The account: a connection string (Azurite's, `UseDevelopmentStorage=true`) or endpoint + credential. */
+  readonly storage: StorageAccess;
 }
 
 /** Opens tables on the account, creating each once (createTable is idempotent). */
 export function createAzureStateTables(options: AzureStateTablesOptions): StateTableFactory {
-  const insecure =
-    /^(?:.*;)?\s*(?:DefaultEndpointsProtocol=http;|TableEndpoint=http:)|UseDevelopmentStorage=true/i.test(
-      options.connectionString,
-    );
-  const clientOptions = insecure ? { allowInsecureConnection: true } : {};
-  const service = TableServiceClient.fromConnectionString(options.connectionString, clientOptions);
+  const { service, table } = tableClientsOf(options.storage);
   const opened = new Map<string, Promise<StateTable>>();
   return (name, signal) => {
     assertTableName(name);
@@ -52,13 +48,43 @@ export function createAzureStateTables(options: AzureStateTablesOptions): StateT
         } catch (e) {
           throw translateStorageError(e, `create table ${name}`);
         }
-        return azureTable(TableClient.fromConnectionString(options.connectionString, name, clientOptions));
+        return azureTable(table(name));
       })();
       t.catch(() => opened.delete(name));
       opened.set(name, t);
     }
     return t;
   };
+}
+
+function tableClientsOf(access: StorageAccess): {
+  readonly service: TableServiceClient;
+  readonly table: (name: string) => TableClient;
+} {
+  const tls = tlsOptionsOf(access);
+  switch (access.kind) {
+    case 'connectionString': {
+      const insecure =
+        /^(?:.*;)?\s*(?:DefaultEndpointsProtocol=http;|TableEndpoint=http:)|UseDevelopmentStorage=true/i.test(
+          access.connectionString,
+        );
+      const clientOptions = { ...tls, ...(insecure ? { allowInsecureConnection: true } : {}) };
+      return {
+        service: TableServiceClient.fromConnectionString(access.connectionString, clientOptions),
+        table: (name) => TableClient.fromConnectionString(access.connectionString, name, clientOptions),
+      };
+    }
+    case 'identity': {
+      // Bearer tokens go over https only: the SDK's bearer policy refuses an http endpoint.
+      const url = access.tableEndpoint.replace(/\/+$/, '');
+      return {
+        service: new TableServiceClient(url, access.credential, tls),
+        table: (name) => new TableClient(url, name, access.credential, tls),
+      };
+    }
+    default:
+      return assertNever(access, 'storage access');
+  }
 }
 
 function azureTable(client: TableClient): StateTable {

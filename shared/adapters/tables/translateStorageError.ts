@@ -1,10 +1,13 @@
 /**
  * Storage (Tables, Queues) SDK errors → egret's taxonomy, at the adapter edge:
  * 409/412 → ConflictError, 404 → NotFoundError, 429/5xx/network → TransientError (with Retry-After),
- * 400 PropertyValueTooLarge/EntityTooLarge/RequestBodyTooLarge → ValidationError, other 4xx →
+ * 400 PropertyValueTooLarge/EntityTooLarge/RequestBodyTooLarge → ValidationError, 401/403 →
+ * ConfigError (the account refused the credential: a wrong key, or an identity without its data role —
+ * with identity-based storage, new role assignments take minutes to apply), other 4xx →
  * InvariantError (a request egret should never send). Aborts pass through unchanged.
  */
 import {
+  ConfigError,
   ConflictError,
   InvariantError,
   isEgretError,
@@ -41,6 +44,13 @@ export function translateStorageError(e: unknown, what: string): Error {
       ...(Number.isFinite(seconds) ? { retryAfterMs: seconds * 1000 } : {}),
     });
   }
+  if (status === 401 || status === 403)
+    return new ConfigError(
+      `${message} (the storage account refused egret's credential: check the connection string's key, ` +
+        'or that the managed identity holds Storage Table Data Contributor and Storage Queue Data ' +
+        'Contributor on the account; new role assignments take a few minutes to apply)',
+      options,
+    );
   if (detail === 'PropertyValueTooLarge' || detail === 'EntityTooLarge' || detail === 'RequestBodyTooLarge')
     return new ValidationError([{ field: what, message: `${detail}: ${err.message ?? ''}` }], { cause: e });
   return new InvariantError(message, options);
