@@ -3,19 +3,32 @@
  * inline `name=value`) names a template parameter with an allowed value, each full deployment command
  * gives every required parameter, every `properties.outputs.<x>` read exists, and the names the guides
  * show (functions, Event Grid topic and subscription, dead-letter container, event types, defaults) are
- * the ones the template deploys. The in-cluster names are checked against the manifests separately
- * (docsManifests.test.ts), once infra/k8s exists.
+ * the ones the template deploys, and every `/api/…` URL the guide calls is served by an HTTP function
+ * the app registers (route, method, key). The in-cluster names are checked against the manifests
+ * separately (docsManifests.test.ts), once infra/k8s exists.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- template JSON is read structurally */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTAINERS, EVENT_SUBSCRIPTION_NAME, FUNCTION_NAMES } from '../../infra/azure/renderTemplate.js';
+import {
+  describeRegistration,
+  type FunctionRegistration,
+} from '../../infra/local/functions-host/describeRegistration.js';
+import { readHostConfig } from '../../infra/local/functions-host/hostConfig.js';
+import { loadApp } from '../../infra/local/functions-host/loadApp.js';
+import {
+  compareRoutePrecedence,
+  compileRouteTemplate,
+} from '../../infra/local/functions-host/routeTemplate.js';
 import { SUCCESS_EVENT_TYPES } from '../../shared/core/normalizeArmEvent.js';
 import {
+  appSettingsOf,
   deploy,
   readTemplate,
+  RELAY_SECRET,
   REQUIRED_PARAMETERS,
   repoRoot,
   resourcesOfType,
@@ -91,6 +104,30 @@ function checkValue(name: string, value: string, where: string): void {
       spec.allowedValues.map(String).includes(value),
       `${where}: ${name}=${value} is not an allowed value`,
     );
+}
+
+/**
+ * The app's registrations, captured the way the Node worker loads `functions/` (the settings are the
+ * template's, because the app reads them at import).
+ */
+async function registeredFunctions(): Promise<FunctionRegistration[]> {
+  const settings = appSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
+  const dir = join(repoRoot, 'functions');
+  const modules = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .map((f) => join(dir, f));
+  const saved = new Map(Object.keys(settings).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, settings);
+  try {
+    const app = await loadApp(modules);
+    return [...app.functions.values()].map((f) => describeRegistration(f.metadata));
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }
 
 const deployCommands = (md: string): string[] =>
@@ -184,6 +221,39 @@ describe('docs/install.md', () => {
     const sentence = /found every function([\s\S]*?):\n/.exec(install)?.[1] ?? '';
     const listed = [...sentence.matchAll(/`(\w+)`/g)].map((m) => m[1]!).sort();
     assert.deepEqual(listed, Object.values(FUNCTION_NAMES).sort());
+  });
+
+  it('calls only HTTP routes the app registers, with a method and key each accepts', async () => {
+    const functions = await registeredFunctions();
+    const { routePrefix } = readHostConfig(JSON.parse(readFileSync(join(repoRoot, 'host.json'), 'utf8')));
+    const calls = shellCommands(install).flatMap((cmd) =>
+      [...cmd.matchAll(/https?:\/\/[^/\s"']+\/([^\s"'?]*)/g)]
+        .map((m) => m[1]!)
+        .filter((path) => path.toLowerCase().startsWith(`${routePrefix.toLowerCase()}/`))
+        .map((path) => ({ cmd, path: path.slice(routePrefix.length + 1) })),
+    );
+    assert.ok(calls.length > 0, 'the guide calls no HTTP function (the health check is expected)');
+    for (const { cmd, path } of calls) {
+      const w = words(cmd);
+      const x = w.findIndex((v) => v === '-X' || v === '--request');
+      const method = (
+        x >= 0 ? w[x + 1]! : w.some((v) => /^(-d|--data.*)$/.test(v)) ? 'POST' : 'GET'
+      ).toUpperCase();
+      const key = /x-functions-key:\s*\$(\w+)/i.exec(cmd)?.[1];
+      // The host routes a request to the most specific matching template.
+      const served = functions
+        .flatMap((f) =>
+          f.trigger.kind === 'http' && f.trigger.methods.includes(method)
+            ? [{ f, level: f.trigger.authLevel, template: compileRouteTemplate(f.trigger.route) }]
+            : [],
+        )
+        .filter((r) => r.template.match(path) !== undefined)
+        .sort((a, b) => compareRoutePrecedence(a.template, b.template))[0];
+      assert.ok(served, `${method} /${routePrefix}/${path} is served by no function: ${cmd}`);
+      const { f, level } = served;
+      if (level === 'admin') assert.equal(key, 'MASTER_KEY', `${f.name} takes the master key: ${cmd}`);
+      else if (level === 'function') assert.ok(key !== undefined, `${f.name} needs a key: ${cmd}`);
+    }
   });
 
   it('shows the Event Grid topic, subscription, filter and dead-letter container the template deploys', () => {
