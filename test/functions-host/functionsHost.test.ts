@@ -1,12 +1,13 @@
 /**
  * The local Functions host serving a small app registered through the real `@azure/functions`:
  * captured metadata, HTTP routing/auth/status mapping, the Event Grid webhook, timers on a manual
- * clock, hooks, admin invocation and draining on stop.
+ * clock, hooks, admin invocation and draining on stop; and the routes the real host reserves.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createManualClock } from '../../infra/local/functions-host/hostClock.js';
+import { ConfigError } from '../../shared/core/errors.js';
 import {
   startFunctionsHost,
   type FunctionsHost,
@@ -440,5 +441,29 @@ describe('local Functions host', () => {
         /function 'startupTick' schedule: app setting 'TICK_SCHEDULE' is not set/,
       );
     });
+  });
+});
+
+describe('local Functions host: routes the real host reserves', () => {
+  const fixture = (name: string): string =>
+    fileURLToPath(new URL(`./fixtures/reservedRoutes/${name}.ts`, import.meta.url));
+
+  it("refuses to start with an HTTP route that starts with 'admin', naming the function", async () => {
+    await assert.rejects(
+      startFunctionsHost({ modules: [fixture('administrationRoute')], log: () => undefined }),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        /function 'operations': route '\/Administration\/status' conflicts with the host's built-in routes/.test(
+          e.message,
+        ),
+    );
+  });
+
+  it("refuses a function without a route whose name starts with 'runtime'", async () => {
+    await assert.rejects(
+      startFunctionsHost({ modules: [fixture('runtimeByName')], log: () => undefined }),
+      (e: Error) =>
+        e instanceof ConfigError && /function 'runtimeInfo': route 'runtimeInfo' conflicts/.test(e.message),
+    );
   });
 });

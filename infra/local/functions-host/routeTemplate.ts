@@ -121,3 +121,18 @@ export function compareRoutePrecedence(a: RouteTemplate, b: RouteTemplate): numb
   }
   return 0;
 }
+
+/**
+ * The prefixes the Functions host keeps for its own APIs (`/admin/…`, `/runtime/webhooks/…`). The real
+ * host refuses an HTTP function whose route — or, without a route, whose name — starts with one of them,
+ * as plain text after trimming slashes and ignoring case, whatever the `routePrefix`: so `administration`
+ * and `runtimeInfo` are refused too ("The specified route conflicts with one or more built in routes.",
+ * ScriptHost.ValidateHttpFunction; azure-functions-host #1781 and #3460).
+ */
+export const RESERVED_ROUTE_PREFIXES: readonly string[] = ['admin', 'runtime'];
+
+/** True when the real host would refuse `route` as conflicting with its built-in routes. */
+export function isReservedRoute(route: string): boolean {
+  const r = route.replace(/^\/+|\/+$/g, '').toLowerCase();
+  return RESERVED_ROUTE_PREFIXES.some((p) => r.startsWith(p));
+}

@@ -23,6 +23,7 @@ import { runHooks, type HostLogEntry, type HostLogSink } from './invokeFunction.
 import { loadApp, resolveEntryFiles } from './loadApp.js';
 import { parseTimerSchedule, ScheduleError } from './ncrontab.js';
 import { QueueTriggers, type QueueBinding } from './queueTriggers.js';
+import { isReservedRoute } from './routeTemplate.js';
 import { createHttpFrontDoor } from './serveHttp.js';
 import { TimerTriggers } from './timerTriggers.js';
 
@@ -74,7 +75,8 @@ const defaultLog: HostLogSink = (e: HostLogEntry) => {
 
 /**
  * Loads the app and starts serving it.
- * @throws ConfigError for a bad app (no functions, duplicate names, bad schedule, missing setting).
+ * @throws ConfigError for a bad app (no functions, duplicate names, a route the host reserves, bad
+ *   schedule, missing setting).
  */
 export async function startFunctionsHost(options: StartFunctionsHostOptions): Promise<FunctionsHost> {
   if (!options.appRoot && !options.modules)
@@ -120,6 +122,15 @@ export async function startFunctionsHost(options: StartFunctionsHostOptions): Pr
     const queues: QueueBinding[] = [];
     for (const reg of registrations.values()) {
       const t = reg.trigger;
+      if (t.kind === 'http' && isReservedRoute(t.route))
+        // The real host only puts this function in error and starts the others; a local host that did
+        // the same would hide the mistake until a deployment, so it refuses to start.
+        throw new ConfigError(
+          `function '${reg.name}': route '${t.route}' conflicts with the host's built-in routes — the ` +
+            `Functions host refuses HTTP routes that start with 'admin' or 'runtime' (any case, any ` +
+            `routePrefix; a function without a route uses its name): "The specified route conflicts ` +
+            `with one or more built in routes."`,
+        );
       if (t.kind === 'timer') {
         const schedule = resolveExpr(t.schedule, `function '${reg.name}' schedule`);
         try {
