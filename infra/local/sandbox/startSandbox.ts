@@ -1,14 +1,18 @@
 /**
  * The local sandbox as a library: Azurite (tables, queues), the ARM stand-in seeded with the gateway
  * pools the issue names, and the local Functions host serving the control plane, with the stand-in's
- * Event Grid events delivered to `armEvents`. `main.ts` (what `npm start` runs) and the tests use it;
- * the returned handles let a caller add more (the Kubernetes stand-in and the relay, later) without
- * touching this file's order of things.
+ * Event Grid events delivered to `armEvents`; with `cluster`, also the cluster side — the Kubernetes
+ * API stand-in with egret's CRDs and namespace, and relay processes pointed at the Functions host with
+ * the same shared secret. `main.ts` (what `npm start` runs) and the tests use it.
  *
- * By default the host loads the BUILT app (package.json `main`: `dist/functions/*.js`, what Azure runs);
- * tests may pass the source modules instead.
+ * The cluster side is opt-in: a running relay sends full SYNCs, which would delete whatever a scenario
+ * sends through the signed `relay` client directly under the same cluster id.
+ *
+ * By default the host loads the BUILT app (package.json `main`: `dist/functions/*.js`, what Azure runs)
+ * and the relay runs `dist/agents/relay/main.js`; tests may pass the source modules and run the relay
+ * from source instead.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hmacSha256Hex } from '../../../shared/adapters/system/hmacSha256Hex.js';
@@ -30,7 +34,11 @@ import {
   startFunctionsHost,
   type FunctionsHost,
   type HostLogSink,
+  type StartFunctionsHostOptions,
 } from '../functions-host/startFunctionsHost.js';
+import type { KubeStandInOptions } from '../kube/startKubeStandIn.js';
+import { startRelayProcess, type RelayLogLine, type RelayProcess } from './startRelayProcess.js';
+import { EGRET_SYSTEM_NAMESPACE, startSandboxKube, type SandboxKube } from './startSandboxKube.js';
 
 /** The repository root (where package.json, host.json and dist/ are). */
 export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
@@ -70,9 +78,38 @@ export interface StartSandboxOptions {
   readonly log?: HostLogSink;
   /** Port of the Functions host (default: ephemeral). */
   readonly port?: number;
-  /** Write `.state/sandbox/local.settings.json` with the live settings (default false). */
+  /** Write `<stateDir>/local.settings.json` with the live settings (default false). */
   readonly writeSettingsFile?: boolean;
+  /** Where the settings file goes (default `.state/sandbox` in the repository). */
+  readonly stateDir?: string;
+  /** Also start the cluster side: the Kubernetes API stand-in and the relay (default: not). */
+  readonly cluster?: SandboxClusterOptions;
 }
+
+/** The cluster side of the sandbox. */
+export interface SandboxClusterOptions {
+  /** Relay replicas started with the sandbox (default 1; 0 = start them with `startRelay`). */
+  readonly relayReplicas?: number;
+  /** `built` (default): `dist/agents/relay/main.js`, as the image runs it; `source`: through tsx. */
+  readonly relayEntry?: 'built' | 'source';
+  /** Relay settings by environment variable (agents/relay/relayConfig.ts), over {@link SANDBOX_RELAY_SETTINGS}. */
+  readonly relaySettings?: Readonly<Record<string, string>>;
+  /** Where the kubeconfig goes (default: a temp folder); removed by `stop()`. */
+  readonly kubeconfigPath?: string;
+  /** Every relay log line, with the replica's identity. */
+  readonly onRelayLog?: (identity: string, line: RelayLogLine) => void;
+  /** Options of the Kubernetes API stand-in. */
+  readonly kube?: KubeStandInOptions;
+}
+
+/**
+ * Relay settings of the sandbox: the status is pulled every 2 s (the default 10 s is for a cluster
+ * talking to Azure), so a change shows on the custom resource soon after it converges.
+ */
+export const SANDBOX_RELAY_SETTINGS: Readonly<Record<string, string>> = {
+  STATUS_POLL_INTERVAL_SECONDS: '2',
+  SHUTDOWN_TIMEOUT_SECONDS: '5',
+};
 
 /** A signed client of the relay endpoints (what the relay does, minus Kubernetes). */
 export interface RelayClient {
@@ -101,27 +138,42 @@ export interface SandboxDescription {
   readonly storageConnectionString: string;
   readonly relaySharedSecret: string;
   readonly clusterId: string;
+  /** The Kubernetes API stand-in (with `cluster`). */
+  readonly kubernetesUrl?: string;
+  /** A kubeconfig for it, for kubectl and client-node (with `cluster`). */
+  readonly kubeconfigPath?: string;
 }
 
 export interface Sandbox {
   readonly azurite: Azurite;
   readonly arm: ArmStandIn;
+  /** The running Functions host (a new one after `startControlPlane`). */
   readonly host: FunctionsHost;
   readonly seeded: SeededWorld;
   /** The app settings the host runs with. */
   readonly settings: Readonly<Record<string, string>>;
   readonly clusterId: string;
+  /** The control plane's RELAY_SHARED_SECRET, which the relay processes get as EGRET_SHARED_SECRET. */
   readonly relaySecret: string;
   readonly relay: RelayClient;
+  /** The cluster side (with `cluster`). */
+  readonly kube: SandboxKube | undefined;
+  /** Every relay process started, running or not, in start order. */
+  readonly relays: readonly RelayProcess[];
+  /** Starts one more relay replica (needs `cluster`); identities default to `egret-relay-<n>`. */
+  startRelay(identity?: string): Promise<RelayProcess>;
+  /** Stops the Functions host: the control plane is unreachable until `startControlPlane`. */
+  stopControlPlane(): Promise<void>;
+  /** Starts the Functions host again, on the same port (the relay and Event Grid keep their URL). */
+  startControlPlane(): Promise<void>;
   describe(): SandboxDescription;
-  /** Stops the host (draining), the stand-in and Azurite. Idempotent. */
+  /** Stops the relays (gracefully), the host (draining), the stand-ins and Azurite. Idempotent. */
   stop(): Promise<void>;
 }
 
 /** Starts everything; on failure stops what already started. */
 export async function startSandbox(options: StartSandboxOptions = {}): Promise<Sandbox> {
   const clusterId = options.clusterId ?? 'sandbox';
-  const relaySecret = options.relaySecret ?? 'egret-sandbox-relay-secret-0123456789abcdef';
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
@@ -143,46 +195,111 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         armEndpoint: arm.endpoint,
         armCaPath: arm.caPath,
         storage: azurite.connectionString,
-        relaySecret,
+        relaySecret: options.relaySecret ?? 'egret-sandbox-relay-secret-0123456789abcdef',
       }),
       ...options.settings,
     };
-    const host = await startFunctionsHost({
+    // One secret for both sides, whichever way it was given.
+    const relaySecret = settings['RELAY_SHARED_SECRET'] ?? '';
+    const hostOptions: StartFunctionsHostOptions = {
       ...(options.modules === undefined ? { appRoot: REPO_ROOT } : { modules: options.modules }),
       settings,
       hostJson: options.hostJson ?? sandboxHostJson(),
       ...(options.log === undefined ? {} : { log: options.log }),
       ...(options.port === undefined ? {} : { port: options.port }),
+    };
+    let host: FunctionsHost | undefined = await startFunctionsHost(hostOptions);
+    const baseUrl = host.baseUrl;
+    let lastHost = host;
+    stops.push(async () => {
+      const h = host;
+      host = undefined;
+      await h?.stop();
     });
-    stops.push(() => host.stop());
     arm.admin.subscribe({
-      url: `${host.baseUrl}/runtime/webhooks/EventGrid?functionName=armEvents`,
+      url: `${baseUrl}/runtime/webhooks/EventGrid?functionName=armEvents`,
       name: 'egret-arm-events',
     });
     if (options.writeSettingsFile === true) {
-      const dir = join(REPO_ROOT, '.state', 'sandbox');
+      const dir = options.stateDir ?? join(REPO_ROOT, '.state', 'sandbox');
       mkdirSync(dir, { recursive: true });
       writeFileSync(
         join(dir, 'local.settings.json'),
         `${JSON.stringify({ IsEncrypted: false, Values: settings }, null, 2)}\n`,
       );
     }
-    const relay = createRelayClient({ baseUrl: host.baseUrl, clusterId, secret: relaySecret });
+    const relay = createRelayClient({ baseUrl, clusterId, secret: relaySecret });
+
+    let kube: SandboxKube | undefined;
+    const relays: RelayProcess[] = [];
+    const cluster = options.cluster;
+    const startRelay = async (identity = `egret-relay-${relays.length}`): Promise<RelayProcess> => {
+      if (kube === undefined || cluster === undefined)
+        throw new Error('startRelay needs the cluster side (startSandbox({ cluster }))');
+      const p = await startRelayProcess({
+        repoRoot: REPO_ROOT,
+        entry: cluster.relayEntry ?? 'built',
+        identity,
+        namespace: EGRET_SYSTEM_NAMESPACE,
+        controlPlaneUrl: baseUrl,
+        clusterId,
+        sharedSecret: relaySecret,
+        kubeconfigPath: kube.standIn.kubeconfigPath,
+        settings: { ...SANDBOX_RELAY_SETTINGS, ...cluster.relaySettings },
+        ...(cluster.onRelayLog === undefined
+          ? {}
+          : { onLog: (line: RelayLogLine) => cluster.onRelayLog?.(identity, line) }),
+      });
+      relays.push(p);
+      stops.push(() => p.stop());
+      return p;
+    };
+    if (cluster !== undefined) {
+      const kubeconfigPath = cluster.kubeconfigPath;
+      if (kubeconfigPath !== undefined) mkdirSync(dirname(kubeconfigPath), { recursive: true });
+      const started = await startSandboxKube({
+        repoRoot: REPO_ROOT,
+        standIn: { ...cluster.kube, ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }) },
+      });
+      kube = started;
+      stops.push(async () => {
+        await started.stop();
+        if (kubeconfigPath !== undefined) rmSync(kubeconfigPath, { force: true });
+      });
+      // One at a time: the first one takes the Lease, which keeps the walkthrough's logs simple.
+      for (let i = 0; i < (cluster.relayReplicas ?? 1); i++) await startRelay();
+    }
+
     let stopped: Promise<void> | undefined;
     return {
       azurite,
       arm,
-      host,
+      get host() {
+        return lastHost;
+      },
       seeded,
       settings,
       clusterId,
       relaySecret,
       relay,
+      kube,
+      relays,
+      startRelay,
+      async stopControlPlane() {
+        const h = host;
+        host = undefined;
+        await h?.stop();
+      },
+      async startControlPlane() {
+        if (host !== undefined) return;
+        host = await startFunctionsHost({ ...hostOptions, port: Number(new URL(baseUrl).port) });
+        lastHost = host;
+      },
       describe: () => ({
-        functionsBaseUrl: host.baseUrl,
-        relayEventsUrl: `${host.baseUrl}/api/relay/events`,
-        relayStatusUrl: `${host.baseUrl}/api/relay/status?clusterId=${encodeURIComponent(clusterId)}`,
-        adminEndpoint: `${host.baseUrl}/api/manage`,
+        functionsBaseUrl: baseUrl,
+        relayEventsUrl: `${baseUrl}/api/relay/events`,
+        relayStatusUrl: `${baseUrl}/api/relay/status?clusterId=${encodeURIComponent(clusterId)}`,
+        adminEndpoint: `${baseUrl}/api/manage`,
         armEndpoint: arm.endpoint,
         armCaPath: arm.caPath,
         armAdminEndpoint: arm.adminEndpoint,
@@ -196,6 +313,9 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         storageConnectionString: azurite.connectionString,
         relaySharedSecret: relaySecret,
         clusterId,
+        ...(kube === undefined
+          ? {}
+          : { kubernetesUrl: kube.standIn.url, kubeconfigPath: kube.standIn.kubeconfigPath }),
       }),
       stop: () => (stopped ??= stopAll()),
     };
