@@ -1,13 +1,16 @@
 /**
  * Queue triggers of the local Functions host against real Azurite queues: base64 JSON messages parsed
  * before the handler, dequeueCount in triggerMetadata, retry after failure, the poison queue after
- * maxDequeueCount, undecodable messages poisoned at once.
+ * maxDequeueCount, undecodable messages poisoned at once; and the polling back-off of an idle queue,
+ * capped by the app's own host.json `maxPollingInterval`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { QueueClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../../infra/local/azurite/startAzurite.js';
+import { createManualClock, type HostClock } from '../../infra/local/functions-host/hostClock.js';
 import { createAzureWorkQueue } from '../../shared/adapters/queues/createAzureWorkQueue.js';
 import {
   startFunctionsHost,
@@ -153,5 +156,73 @@ describe('local Functions host: queue triggers on Azurite', () => {
     const got = seen.queue.find((q) => (q.entry as { poolKey?: string }).poolKey === 'vmss:rg-gw:gw');
     assert.equal((got?.entry as { reason?: string }).reason, 'test');
     assert.match((got?.entry as { enqueuedAt?: string }).enqueuedAt ?? '', /^\d{4}-\d\d-\d\dT/);
+  });
+  describe("an idle queue, polled as the app's host.json says", () => {
+    const idleModule = fileURLToPath(new URL('./fixtures/queueApp/idleQueue.ts', import.meta.url));
+    const appHostJson = JSON.parse(
+      readFileSync(fileURLToPath(new URL('../../host.json', import.meta.url)), 'utf8'),
+    ) as unknown;
+    const clock = createManualClock(Date.parse('2026-02-01T12:00:00.000Z'));
+    /** Every wait the listener asked for between polls, in order. */
+    const waits: number[] = [];
+    const idleEvents: HostEvent[] = [];
+    const notify: (() => void)[] = [];
+    const changed = (): void => {
+      for (const f of notify.splice(0)) f();
+    };
+    const when = async (cond: () => boolean): Promise<void> => {
+      while (!cond()) await new Promise<void>((resolve) => notify.push(resolve));
+    };
+    const queueClock: HostClock = {
+      now: () => clock.now(),
+      schedule(ms, fn) {
+        waits.push(ms);
+        const cancel = clock.schedule(ms, fn);
+        changed();
+        return cancel;
+      },
+    };
+    let idleHost: FunctionsHost | undefined;
+    let idleQueue: QueueClient;
+
+    before(async () => {
+      idleQueue = new QueueClient(azurite.connectionString, 'idle-items');
+      await idleQueue.create();
+      idleHost = await startFunctionsHost({
+        modules: [idleModule],
+        settings: { AzureWebJobsStorage: azurite.connectionString },
+        hostJson: appHostJson,
+        queueClock,
+        log: () => undefined,
+      });
+      idleHost.onEvent((e) => {
+        idleEvents.push(e);
+        changed();
+      });
+    });
+    after(async () => {
+      await idleHost?.stop();
+    });
+
+    it('backs off from 100 ms to maxPollingInterval (2 s) while the queue stays empty', async () => {
+      for (let polls = 1; polls <= 8; polls++) {
+        await when(() => waits.length >= polls);
+        clock.advance(waits[polls - 1]!);
+      }
+      await when(() => waits.length >= 9);
+      assert.deepEqual(waits, [100, 200, 400, 800, 1600, 2000, 2000, 2000, 2000]);
+    });
+
+    it('picks up a message sent to the idle queue once maxPollingInterval has passed', async () => {
+      assert.equal(waits.at(-1), 2000, 'the listener waits its longest');
+      await idleQueue.sendMessage(b64(JSON.stringify({ id: 'late' })));
+      assert.equal(idleEvents.length, 0);
+      clock.advance(2000);
+      await when(() => idleEvents.some((e) => e.kind === 'invocation' && e.outcome === 'succeeded'));
+      assert.deepEqual(
+        idleEvents.map((e) => e.kind === 'invocation' && e.functionName),
+        ['idle'],
+      );
+    });
   });
 });

@@ -2,9 +2,11 @@
  * The parts of host.json the local host honours, with the real host's defaults
  * (Functions v4, Storage extension 5.x):
  * - `extensions.http.routePrefix` (default `api`);
- * - `extensions.queues`: `maxPollingInterval` (default 1 min), `visibilityTimeout` (delay before a
- *   failed message is retried, default 0), `batchSize` (default 16, at most 32), `maxDequeueCount`
- *   (default 5), `messageEncoding` (`base64` default, or `none`).
+ * - `extensions.queues`: `maxPollingInterval` (default 1 min, at least 100 ms — the Storage extension's
+ *   QueuesOptions refuses less and the host does not start; a bare number is refused here because the
+ *   host's TimeSpan parsing reads `2000` as 2000 days, azure-webjobs-sdk #2967), `visibilityTimeout`
+ *   (delay before a failed message is retried, default 0), `batchSize` (default 16, at most 32),
+ *   `maxDequeueCount` (default 5), `messageEncoding` (`base64` default, or `none`).
  */
 import { ConfigError } from '../../../shared/core/errors.js';
 
@@ -62,10 +64,16 @@ export function readHostConfig(hostJson: unknown): HostConfig {
     throw new ConfigError(
       `host.json extensions.queues.messageEncoding: ${JSON.stringify(encoding)} is not base64 or none`,
     );
+  const maxPollingIntervalMs = span('maxPollingInterval', 60_000);
+  if (maxPollingIntervalMs < 100)
+    throw new ConfigError(
+      `host.json extensions.queues.maxPollingInterval: ${JSON.stringify(q.maxPollingInterval)} is less than ` +
+        'the minimum of 00:00:00.100',
+    );
   return {
     routePrefix,
     queues: {
-      maxPollingIntervalMs: span('maxPollingInterval', 60_000),
+      maxPollingIntervalMs,
       visibilityTimeoutMs: span('visibilityTimeout', 0),
       batchSize: int('batchSize', 16, 1, 32),
       maxDequeueCount: int('maxDequeueCount', 5, 1, 1_000_000),

@@ -2,7 +2,9 @@
  * Storage queue triggers fed from Azurite (or any storage account reachable by connection string),
  * with the semantics of the Functions Storage extension (5.x) QueueListener/QueueProcessor:
  * - polls with `batchSize` messages at a time; when the queue is empty (or missing) it backs off,
- *   doubling from 100 ms up to `maxPollingInterval`, and polls again at once after a non-empty batch;
+ *   doubling from 100 ms up to host.json `maxPollingInterval` (default one minute: the longest an idle
+ *   queue's new message waits), and polls again at once after a non-empty batch. The real extension
+ *   adds random jitter; here the waits are exact, on an injectable clock;
  * - received messages stay invisible for a lease (10 min), renewed at half time while the handler
  *   runs, so a crashed host lets them reappear: at-least-once delivery;
  * - `messageEncoding: base64` (default): the text is base64-decoded first; a message that is not
@@ -20,6 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueueClient, type DequeuedMessageItem } from '@azure/storage-queue';
 import type { FunctionRegistration } from './describeRegistration.js';
+import type { HostClock } from './hostClock.js';
 import type { HostRuntime } from './hostRuntime.js';
 
 const MIN_POLL_MS = 100;
@@ -34,8 +37,9 @@ export interface QueueBinding {
 export class QueueTriggers {
   readonly #listeners: QueueListener[];
 
-  constructor(rt: HostRuntime, bindings: readonly QueueBinding[]) {
-    this.#listeners = bindings.map((b) => new QueueListener(rt, b));
+  /** `clock` times the waits between polls of an empty queue. */
+  constructor(rt: HostRuntime, bindings: readonly QueueBinding[], clock: HostClock) {
+    this.#listeners = bindings.map((b) => new QueueListener(rt, b, clock));
   }
 
   start(): void {
@@ -58,6 +62,7 @@ class QueueListener {
   constructor(
     private readonly rt: HostRuntime,
     private readonly b: QueueBinding,
+    private readonly clock: HostClock,
   ) {
     const options = { retryOptions: { maxTries: 3 } };
     this.#queue = new QueueClient(b.connectionString, b.queueName, options);
@@ -112,9 +117,9 @@ class QueueListener {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
+      const cancel = this.clock.schedule(ms, done);
       function done(): void {
-        clearTimeout(t);
+        cancel();
         resolve();
       }
       this.#wake = done;

@@ -46,6 +46,8 @@ export interface StartFunctionsHostOptions {
   readonly keys?: FunctionKeys;
   /** Time source of timer triggers. */
   readonly clock?: HostClock;
+  /** Times the waits between polls of an empty queue (host.json `maxPollingInterval`); real time by default. */
+  readonly queueClock?: HostClock;
   /** Where app and host log lines go; default: stderr (warnings and errors only). */
   readonly log?: HostLogSink;
   readonly maxRequestBodyBytes?: number;
@@ -158,7 +160,7 @@ export async function startFunctionsHost(options: StartFunctionsHostOptions): Pr
       options.keys,
     );
     const timers = new TimerTriggers(rt, options.clock ?? systemClock, schedules);
-    const queueTriggers = new QueueTriggers(rt, queues);
+    const queueTriggers = new QueueTriggers(rt, queues, options.queueClock ?? systemClock);
 
     await runHooks(rt.env, 'appStart', {
       hookData: {},
