@@ -14,11 +14,18 @@
  */
 
 /**
- * Orders the versions of one configuration. Kubernetes resourceVersions are opaque strings and must
- * not be compared, so the relay sends `generation` (metadata.generation: bumped by every spec change
- * and by the deletion request) and `sequence`, a number that only grows for the relay's observations
- * of that object (it uses the observation time in ms, so a restarted relay keeps growing).
- * Compared lexicographically: generation first, then sequence.
+ * Orders the versions of one configuration; compared lexicographically, generation first, then
+ * sequence. The control plane derives both from the object the relay forwards
+ * (shared/app/configVersionOf.ts), so neither depends on the relay's clock or on which relay replica,
+ * before or after a restart, observed it:
+ * - `generation` is `metadata.generation`, bumped by every spec change and by the deletion request;
+ * - `sequence` is `metadata.resourceVersion × 1000`. Kubernetes calls resourceVersion opaque, but the
+ *   API server hands out etcd revisions, decimal integers that grow with every write in the cluster,
+ *   so a later observation of an object carries a larger one (status-only writes included, which
+ *   leave the generation alone). The factor leaves room below the next cluster version for the
+ *   control plane's own revisions of a stored row (`sequence + 1` when it resolves a nodepool to its
+ *   gateway pool), so any later event from the cluster still wins over them. A resourceVersion that
+ *   is not such an integer counts as 0: those objects are ordered by generation alone.
  */
 export interface ConfigVersion {
   readonly generation: number;
