@@ -1,7 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies are untyped here on purpose */
 /**
- * The relay's control-plane client over real HTTP: against the control-plane CONTRACT DOUBLE (which
- * verifies signatures with shared/core's verifier) and against a scripted server for error answers.
+ * The relay's control-plane client over real HTTP. One contract suite runs against the control-plane
+ * CONTRACT DOUBLE (test/relay/support/contractControlPlane.ts, which the relay's timing and wire tests
+ * use) and against the REAL control plane (the functions in the local Functions host on Azurite and
+ * the ARM stand-in): both must answer alike, which is what keeps the double honest. A scripted server
+ * covers error answers neither produces on demand.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -9,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createControlPlaneClient } from '../../agents/relay/controlPlaneClient.js';
 import { ConfigError, TransientError, ValidationError } from '../../shared/core/errors.js';
+import { startSandbox } from '../../infra/local/sandbox/startSandbox.js';
+import { FAST_HOST_JSON, functionModules, NEVER } from '../scenarios/support/world.js';
 import { ContractControlPlane } from './support/contractControlPlane.js';
 import { ManualClock } from './support/manualClock.js';
 
@@ -23,64 +28,91 @@ function sgc(name: string): any {
   };
 }
 
-describe('control-plane client against the contract double', () => {
-  const clock = new ManualClock();
-  const cp = new ContractControlPlane({ secret: SECRET, clock });
-  before(() => cp.start());
-  after(() => cp.stop());
-  const client = (secret = SECRET, relayClock = clock) =>
-    createControlPlaneClient({
-      baseUrl: cp.url,
-      clusterId: 'c1',
-      sharedSecret: secret,
-      timeoutMs: 5000,
-      clock: relayClock,
+/** A control plane for the suite: its base URL, the clock its signatures are checked against, and stop. */
+interface ControlPlaneUnderTest {
+  readonly url: string;
+  readonly clock: ManualClock;
+  stop(): Promise<void>;
+}
+
+const controlPlanes: Record<string, () => Promise<ControlPlaneUnderTest>> = {
+  'the contract double': async () => {
+    const clock = new ManualClock();
+    const cp = new ContractControlPlane({ secret: SECRET, clock });
+    await cp.start();
+    return { url: cp.url, clock, stop: () => cp.stop() };
+  },
+  'the real control plane': async () => {
+    const sandbox = await startSandbox({
+      modules: functionModules(),
+      hostJson: FAST_HOST_JSON,
+      settings: { RESYNC_SCHEDULE: NEVER, RELAY_SHARED_SECRET: SECRET },
+    });
+    // The Functions host checks signatures against real time.
+    return { url: sandbox.host.baseUrl, clock: new ManualClock(Date.now()), stop: () => sandbox.stop() };
+  },
+};
+
+for (const [name, start] of Object.entries(controlPlanes))
+  describe(`control-plane client against ${name}`, () => {
+    let cp: ControlPlaneUnderTest;
+    before(async () => {
+      cp = await start();
+    });
+    after(() => cp.stop());
+    const client = (secret = SECRET, relayClock = cp.clock) =>
+      createControlPlaneClient({
+        baseUrl: cp.url,
+        clusterId: 'c1',
+        sharedSecret: secret,
+        timeoutMs: 5000,
+        clock: relayClock,
+      });
+
+    it('signed events are accepted and the status comes back parsed', async () => {
+      await client().sendEvents(
+        { clusterId: 'c1', events: [{ type: 'ADDED', object: sgc('a') }] },
+        AbortSignal.timeout(5000),
+      );
+      const status = await client().fetchStatus(AbortSignal.timeout(5000));
+      assert.equal(status.items.length, 1);
+      assert.equal(status.items[0]!.uid, 'uid-a');
+      assert.equal(status.items[0]!.finalized, false);
     });
 
-  it('signed events are accepted and the status comes back parsed', async () => {
-    await client().sendEvents(
-      { clusterId: 'c1', events: [{ type: 'ADDED', object: sgc('a') }] },
-      AbortSignal.timeout(5000),
-    );
-    const status = await client().fetchStatus(AbortSignal.timeout(5000));
-    assert.equal(status.items.length, 1);
-    assert.equal(status.items[0]!.uid, 'uid-a');
-    assert.equal(status.items[0]!.finalized, false);
-  });
-
-  it('a wrong secret is refused: ConfigError naming the setting', async () => {
-    await assert.rejects(
-      client('a-different-secret-of-enough-length-000').fetchStatus(AbortSignal.timeout(5000)),
-      (e) => e instanceof ConfigError && /EGRET_SHARED_SECRET/.test(e.message),
-    );
-  });
-
-  it('a clock more than 5 minutes off is refused', async () => {
-    const skewed = new ManualClock(clock.now() - 301_000);
-    await assert.rejects(client(SECRET, skewed).fetchStatus(AbortSignal.timeout(5000)), ConfigError);
-    const slightlySkewed = new ManualClock(clock.now() - 200_000);
-    await client(SECRET, slightlySkewed).fetchStatus(AbortSignal.timeout(5000));
-  });
-
-  it('a body the control plane refuses is a ValidationError carrying its answer', async () => {
-    const bad = { clusterId: 'c1', events: [{ type: 'RENAMED', object: sgc('a') }] } as any;
-    await assert.rejects(
-      client().sendEvents(bad, AbortSignal.timeout(5000)),
-      (e) => e instanceof ValidationError && /events\[0\]\.type/.test(e.message),
-    );
-  });
-
-  it('an unreachable control plane is a TransientError', async () => {
-    const unreachable = createControlPlaneClient({
-      baseUrl: 'http://127.0.0.1:9',
-      clusterId: 'c1',
-      sharedSecret: SECRET,
-      timeoutMs: 5000,
-      clock,
+    it('a wrong secret is refused: ConfigError naming the setting', async () => {
+      await assert.rejects(
+        client('a-different-secret-of-enough-length-000').fetchStatus(AbortSignal.timeout(5000)),
+        (e) => e instanceof ConfigError && /EGRET_SHARED_SECRET/.test(e.message),
+      );
     });
-    await assert.rejects(unreachable.fetchStatus(AbortSignal.timeout(5000)), TransientError);
+
+    it('a clock more than 5 minutes off is refused', async () => {
+      const skewed = new ManualClock(cp.clock.now() - 301_000);
+      await assert.rejects(client(SECRET, skewed).fetchStatus(AbortSignal.timeout(5000)), ConfigError);
+      const slightlySkewed = new ManualClock(cp.clock.now() - 200_000);
+      await client(SECRET, slightlySkewed).fetchStatus(AbortSignal.timeout(5000));
+    });
+
+    it('a body the control plane refuses is a ValidationError carrying its answer', async () => {
+      const bad = { clusterId: 'c1', events: [{ type: 'RENAMED', object: sgc('a') }] } as any;
+      await assert.rejects(
+        client().sendEvents(bad, AbortSignal.timeout(5000)),
+        (e) => e instanceof ValidationError && /events\[0\]\.type/.test(e.message),
+      );
+    });
+
+    it('an unreachable control plane is a TransientError', async () => {
+      const unreachable = createControlPlaneClient({
+        baseUrl: 'http://127.0.0.1:9',
+        clusterId: 'c1',
+        sharedSecret: SECRET,
+        timeoutMs: 5000,
+        clock: cp.clock,
+      });
+      await assert.rejects(unreachable.fetchStatus(AbortSignal.timeout(5000)), TransientError);
+    });
   });
-});
 
 describe('control-plane client error answers (scripted server)', () => {
   let server: Server;

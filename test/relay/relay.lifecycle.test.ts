@@ -1,8 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- Kubernetes JSON bodies are untyped here on purpose */
 /**
  * The relay end to end: real @kubernetes/client-node against the Kubernetes API stand-in, and the
- * control-plane CONTRACT DOUBLE (test/relay/support/contractControlPlane.ts) — not yet the real
- * Functions control plane. Apply → finalizer, key Secret, status with Ready=True; edit → status
+ * control-plane CONTRACT DOUBLE (test/relay/support/contractControlPlane.ts), so the exact requests
+ * can be asserted on a manual clock (the same flows against the real control plane: test/e2e). Apply → finalizer, key Secret, status with Ready=True; edit → status
  * follows; deeper-invalid spec → Ready=False with the reason; delete → finalizer held until the
  * control plane reports `finalized`, then the object and its key disappear.
  */

@@ -1,7 +1,12 @@
 /**
- * CONTRACT DOUBLE of the control plane's relay endpoints, for the relay's tests until the real
- * control plane (Functions through the local host) is wired in: an HTTP server on loopback that
- * implements the issue-3 contract faithfully — HMAC signature and 5-minute window checked with
+ * CONTRACT DOUBLE of the control plane's relay endpoints, for the relay's own tests where a double is
+ * the honest tool: it records every request exactly (wire assertions: the first empty SYNC, no private
+ * key or managedFields on the wire), runs on the relay's manual clock (lease and backoff timing without
+ * real sleeps), can refuse or fail on demand, and can hold deletions. The real control plane answers the
+ * same contract suite (test/relay/controlPlaneClient.test.ts), and test/e2e runs relay processes against
+ * the real control plane (Functions host, Azurite, ARM stand-in) for everything users see.
+ *
+ * An HTTP server on loopback that implements the issue-3 contract faithfully — HMAC signature and 5-minute window checked with
  * shared/core's verifier (401), bodies parsed with shared/core's parser (400 naming the problem),
  * replays harmless (last resourceVersion per uid wins), a full SYNC (shared/core's `isFullSync`) is the
  * complete list.

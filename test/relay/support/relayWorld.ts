@@ -1,8 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- Kubernetes JSON bodies are untyped here on purpose */
 /**
- * Test facade for the relay: the Kubernetes API stand-in with egret's CRDs (real client-node), the
- * control-plane CONTRACT DOUBLE on loopback, a manual clock, and relay replicas wired exactly as
- * agents/relay/main.ts wires them (client-node adapters, the HTTP control-plane client).
+ * Test facade for the relay's own tests: the Kubernetes API stand-in with egret's CRDs (real
+ * client-node), the control-plane CONTRACT DOUBLE on loopback, a manual clock, and relay replicas
+ * in-process, wired exactly as agents/relay/main.ts wires them (client-node adapters, the HTTP
+ * control-plane client). The whole system — relay processes and the real control plane — is
+ * test/e2e/support/e2eWorld.ts.
  *
  * A replica can be stopped gracefully or "killed": every call it makes afterwards fails, as if its pod
  * had vanished — it cannot renew the lease or write anything, and nothing releases the lease.
