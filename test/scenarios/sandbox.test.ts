@@ -8,14 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { runSandbox } from '../../infra/local/sandbox/runSandbox.js';
+import { runSandbox, SAMPLE_MANIFEST } from '../../infra/local/sandbox/runSandbox.js';
 import { REPO_ROOT } from '../../infra/local/sandbox/startSandbox.js';
 import { EGRET_SYSTEM_NAMESPACE } from '../../infra/local/sandbox/startSandboxKube.js';
 import { STATIC_GATEWAY_CONFIGURATION_FINALIZER } from '../../shared/core/wellKnown.js';
@@ -172,6 +172,37 @@ describe('npm start', () => {
           withoutAge(stdout),
           withoutAge(printed.join('\n')),
           'the sandbox prints what kubectl prints',
+        );
+
+        // The printed "Try" works: the edited sample applied with kubectl --server-side (same field
+        // manager as the sandbox's apply: no conflict) moves to the VirtualMachines pool in private mode.
+        const edited = join(dir, 'sample.yaml');
+        writeFileSync(
+          edited,
+          readFileSync(SAMPLE_MANIFEST, 'utf8')
+            .replace('gatewayNodepoolName: gw\n', 'gatewayNodepoolName: vmgw\n')
+            .replace('provisionPublicIps: true', 'provisionPublicIps: false'),
+        );
+        const k = async (...args: string[]): Promise<string> =>
+          (
+            await run(kubectl, ['--kubeconfig', kubeconfigPath, ...args], {
+              env: { PATH: process.env['PATH'] ?? '', HOME: dir },
+              timeout: 30_000,
+            })
+          ).stdout;
+        assert.match(await k('apply', '--server-side', '-f', edited), /egret-sample serverside-applied/);
+        const columns =
+          'custom-columns=EGRESS:.status.egressIpPrefix,GEN:.status.observedGeneration,READY:.status.conditions[0].status';
+        const deadline = Date.now() + 60_000;
+        let table = '';
+        while (!/ 2 +True\n/.test(table) && Date.now() < deadline) {
+          table = await k('get', 'sgc', '-A', '-o', columns);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        assert.match(
+          table,
+          /\n10\.224\.\d+\.\d+(,10\.224\.\d+\.\d+){3} +2 +True\n/,
+          'four private egress IPs',
         );
       }
     } finally {
