@@ -22,14 +22,41 @@
  * All changes of all configurations of the pool are folded into at most ONE write per Azure resource per
  * plan: one VMSS model PUT, one PUT per instance or NIC, one ILB PUT (or DELETE), one PUT or DELETE per
  * prefix and per public IP — however many configurations changed. A write is planned only if it changes
- * something, except the forced re-PUTs below. Applying a plan and planning again gives an empty plan
- * (tested as a property with an in-memory ARM model).
+ * something, except the forced re-PUTs below.
+ *
+ * ## Convergence (the contract, tested as a property with an in-memory ARM model)
+ * Applying a plan (every step succeeds) and planning again on what Azure then looks like gives an empty
+ * plan — with one exception, a bring-your-own prefix changing hands (below): a configuration waiting
+ * for it has outcome `blocked`, reason `Reconciling`, and the plan that releases the addresses it waits
+ * for; the next plan adds it. So: ONE applied plan, plus one per hand-over in a chain (configuration B
+ * takes A's prefix while A takes C's...); with a single hand-over, at most TWO applied plans, and a
+ * `Reconciling` outcome never survives the last one. Any other `blocked` outcome is a resting state
+ * (nothing more is planned for that configuration until its input changes).
+ *
+ * ## A BYO prefix changes hands only after it is released
+ * A BYO prefix serves one configuration at a time. While an address of it is held by an `egressgateway-*`
+ * ipConfig of ANOTHER configuration (a VMSS model/instance ipConfig allocating from it, a NIC ipConfig
+ * carrying a public IP from it — on this pool, or reported by Azure for another scale set / NIC), a
+ * configuration that wants it is blocked and nothing is allocated from the prefix for it:
+ * - reason `Reconciling` when this plan releases every such ipConfig (the holder is being deleted, is an
+ *   orphan removed with `orphans: 'delete'`, or moves to another prefix): the next plan adds it;
+ * - reason `Conflict` otherwise (an orphan kept with `orphans: 'keep'`, a holder on another pool, a
+ *   blocked holder): it waits until the holder is gone.
+ * Why: a VMSS instance PUT that removes one ipConfig and adds another from the same (full) prefix would
+ * need ARM to release before it allocates, which is not documented; and a per-NIC public IP, named by
+ * prefix and NIC only (`<prefix>-<fnv(NIC)>`), would have to move between two ipConfigs of one NIC in a
+ * single PUT — a public IP belongs to one ipConfiguration. Instead the first plan removes the holder's
+ * ipConfigs (per-NIC public IPs of the prefix are detached and kept), and the next one gives the new
+ * configuration its ipConfigs, reusing those public IPs. Managed prefixes are per configuration
+ * (`egressgateway-<uid>`), so a deletion and a creation of managed-prefix configurations never wait.
+ * Addresses of the prefix that no `egressgateway-*` ipConfig holds (its owner's own public IPs) are
+ * not egret's business: if they fill it, Azure refuses the write and the error is reported.
  *
  * ## Order (phases, see PLAN_PHASES)
  * Creation: prefixes → public IPs → the ILB if it must create the pool's frontend/backend pool →
  * VMSS model → instances and NICs. Deletion: ipConfigs and pool membership (members phase) → rules and
- * probes, then the pool's frontend and backend pool once no rule and no member references them, and the
- * ILB itself when no frontend is left → public IPs once detached → prefixes once every address
+ * probes, then the pool's frontend and backend pool (together) once no rule and no member references
+ * them, and the ILB itself when no frontend is left → public IPs once detached → prefixes once every address
  * allocated from them is released. The ILB is written once: after the members normally, before them
  * when it creates the frontend/backend pool (then the same write also drops rules of deleted
  * configurations; rules do not depend on NICs, so no Azure constraint is broken).
@@ -298,6 +325,55 @@ export function planPool(input: PlanPoolInput): Plan {
         });
       }
     }
+  }
+
+  // ---- BYO prefix hand-over: wait until another configuration's addresses are released ----
+  // Checked after the other blockers, because whether a holder is released by this plan depends on
+  // them (a blocked holder keeps its ipConfigs).
+  const firstBlocked = new Set(blocked.keys());
+  for (const c of configs) {
+    const prefix = prefixOf.get(c.uid);
+    if (c.state.kind !== 'present' || blocked.has(c.uid) || prefix === undefined || prefix.managed) continue;
+    const holders = byoPrefixHolders({
+      prefix,
+      uid: c.uid,
+      vmss,
+      members: input.members,
+      managedNics,
+      publicIps: input.publicIps,
+      pipsByKey,
+      pipLocation,
+    });
+    if (holders.length === 0) continue;
+    const releasedHere = (h: PrefixHolder): boolean => {
+      if (!h.onPool) return false;
+      const other = byUid.get(h.ipConfig.slice(MANAGED_RESOURCE_PREFIX.length).toLowerCase());
+      if (other === undefined) return settings.orphans === 'delete';
+      if (other.state.kind === 'deleting') return true;
+      const otherEgress = other.state.egress;
+      const samePrefix =
+        otherEgress.kind === 'public' &&
+        otherEgress.prefix.kind === 'byo' &&
+        sameArmId(otherEgress.prefix.id, prefix.id);
+      return !samePrefix && !firstBlocked.has(other.uid);
+    };
+    const list = holders.map((h) => `${h.ipConfig} on ${h.where}`).join(', ');
+    blocked.set(
+      c.uid,
+      holders.every(releasedHere)
+        ? {
+            reason: 'Reconciling',
+            message:
+              `public IP prefix ${prefix.name} still holds addresses of ${list}, which this reconcile ` +
+              `removes; this configuration gets its addresses from the prefix once they are released`,
+          }
+        : {
+            reason: 'Conflict',
+            message:
+              `public IP prefix ${prefix.name} holds addresses of ${list}; a prefix serves one ` +
+              `configuration at a time, so this configuration waits until they are released`,
+          },
+    );
   }
 
   // ---- Ports ----
@@ -666,7 +742,16 @@ export function planPool(input: PlanPoolInput): Plan {
     if (c.state.kind === 'deleting') {
       return {
         uid: c.uid,
-        kind: hasArtefacts(c, input, prefixOf.get(c.uid), managedNics) ? 'removing' : 'removed',
+        kind: hasArtefacts(c, input, prefixOf.get(c.uid), managedNics, (pip) => {
+          // A BYO prefix changing hands: the per-NIC public IP (named by prefix and NIC only) now
+          // belongs to the configuration that uses or keeps the prefix, not to the one leaving it.
+          const from = pip.publicIPPrefix?.id;
+          return (
+            desiredPips.has(armIdKey(pip.id)) || (from !== undefined && heldPrefixes.has(armIdKey(from)))
+          );
+        })
+          ? 'removing'
+          : 'removed',
       };
     }
     const b = blocked.get(c.uid);
@@ -724,10 +809,36 @@ function nameOf(id: string): string {
   return parsed.kind === 'ok' ? parsed.resource.name : id.slice(id.lastIndexOf('/') + 1);
 }
 
+/** The parts of a VMSS-allocated public IP id. */
+interface VmssAllocatedIp {
+  readonly vmssName: string;
+  readonly instanceId: string;
+  readonly ipConfigName: string;
+}
+
 /**
  * A VMSS-allocated public IP id looks like
- * `…/virtualMachineScaleSets/<vmss>/virtualMachines/<i>/networkInterfaces/<nic>/ipConfigurations/<ipc>/publicIPAddresses/<n>`;
- * it is released when its ipConfig is removed from instance i, or when instance i is gone.
+ * `…/virtualMachineScaleSets/<vmss>/virtualMachines/<i>/networkInterfaces/<nic>/ipConfigurations/<ipc>/publicIPAddresses/<n>`.
+ */
+function vmssAllocatedIp(id: string): VmssAllocatedIp | undefined {
+  const parsed = parseArmId(id);
+  if (parsed.kind !== 'ok') return undefined;
+  const { types, names } = parsed.resource;
+  const typeKey = types.join('/').toLowerCase();
+  if (
+    typeKey !== 'virtualmachinescalesets/virtualmachines/networkinterfaces/ipconfigurations/publicipaddresses'
+  )
+    return undefined;
+  return {
+    vmssName: names[0] as string,
+    instanceId: names[1] as string,
+    ipConfigName: names[3] as string,
+  };
+}
+
+/**
+ * A VMSS-allocated public IP is released when its ipConfig is removed from instance i, or when
+ * instance i is gone.
  */
 function isReleasedVmssIp(
   id: string,
@@ -735,19 +846,94 @@ function isReleasedVmssIp(
   released: ReadonlySet<string>,
   members: ObservedPoolMembers,
 ): boolean {
-  const parsed = parseArmId(id);
-  if (parsed.kind !== 'ok') return false;
-  const { types, names } = parsed.resource;
-  const typeKey = types.join('/').toLowerCase();
-  if (
-    typeKey !== 'virtualmachinescalesets/virtualmachines/networkinterfaces/ipconfigurations/publicipaddresses'
-  )
-    return false;
-  if (!eqName(names[0], vmssName)) return false;
-  const instanceId = names[1] as string;
-  const ipConfigName = names[3] as string;
-  if (released.has(`${instanceId}/${ipConfigName}`.toLowerCase())) return true;
-  return members.kind === 'vmss' && !members.instances.some((i) => eqName(i.vm.instanceId, instanceId));
+  const ip = vmssAllocatedIp(id);
+  if (ip === undefined || !eqName(ip.vmssName, vmssName)) return false;
+  if (released.has(`${ip.instanceId}/${ip.ipConfigName}`.toLowerCase())) return true;
+  return members.kind === 'vmss' && !members.instances.some((i) => eqName(i.vm.instanceId, ip.instanceId));
+}
+
+/** An ipConfig of another configuration that holds an address of a BYO prefix. */
+interface PrefixHolder {
+  /** Its name, `egressgateway-<uid of the other configuration>`. */
+  readonly ipConfig: string;
+  /** Where it is, for the message. */
+  readonly where: string;
+  /** On this pool's VMSS or NICs (members and strays): this plan decides whether it stays. */
+  readonly onPool: boolean;
+}
+
+/**
+ * The ipConfigs of OTHER configurations that hold an address of BYO `prefix` (sorted, deduplicated):
+ * on this pool, every model/instance ipConfig allocating from it and every NIC ipConfig carrying a
+ * public IP from it; elsewhere, what Azure reports — VMSS-allocated addresses the prefix lists for
+ * other scale sets, and public IPs from it attached to other NICs. Addresses that no `egressgateway-*`
+ * ipConfig holds (the prefix owner's own public IPs) are not egret's business and are not listed.
+ */
+function byoPrefixHolders(p: {
+  readonly prefix: PrefixChoice;
+  readonly uid: string;
+  readonly vmss: VirtualMachineScaleSet | undefined;
+  readonly members: ObservedPoolMembers;
+  readonly managedNics: readonly NetworkInterface[];
+  readonly publicIps: readonly PublicIpAddress[];
+  readonly pipsByKey: ReadonlyMap<string, PublicIpAddress>;
+  readonly pipLocation: { subscriptionId: string; resourceGroup: string };
+}): PrefixHolder[] {
+  const own = managedResourceName(p.uid);
+  const isOther = (name: string | undefined): name is string => isManagedName(name) && !eqName(name, own);
+  const found = new Map<string, PrefixHolder>();
+  const add = (h: PrefixHolder): void => {
+    found.set(`${h.where}|${h.ipConfig}`.toLowerCase(), h);
+  };
+  if (p.vmss !== undefined && p.members.kind === 'vmss') {
+    const lists = [
+      {
+        where: `VMSS ${p.vmss.name} model`,
+        configs: p.vmss.virtualMachineProfile?.networkProfile?.networkInterfaceConfigurations,
+      },
+      ...p.members.instances.map((i) => ({
+        where: `VMSS ${p.vmss?.name ?? ''} instance ${i.vm.instanceId}`,
+        configs: i.vm.networkProfileConfiguration?.networkInterfaceConfigurations,
+      })),
+    ];
+    for (const { where, configs } of lists) {
+      for (const ipc of (configs ?? []).flatMap((n) => n.ipConfigurations ?? [])) {
+        if (isOther(ipc.name) && sameArmId(ipc.publicIPAddressConfiguration?.publicIPPrefix?.id, p.prefix.id))
+          add({ ipConfig: ipc.name, where, onPool: true });
+      }
+    }
+  }
+  for (const nic of p.managedNics) {
+    for (const ipc of nic.ipConfigurations ?? []) {
+      const ref = ipc.publicIPAddress?.id;
+      if (!isOther(ipc.name) || ref === undefined) continue;
+      const pip = p.pipsByKey.get(armIdKey(ref));
+      const fromPrefix =
+        pip === undefined
+          ? sameArmId(ref, publicIpAddressId(p.pipLocation, pipName(p.prefix.name, nic.name)))
+          : sameArmId(pip.publicIPPrefix?.id, p.prefix.id);
+      if (fromPrefix) add({ ipConfig: ipc.name, where: `NIC ${nic.name}`, onPool: true });
+    }
+  }
+  for (const ref of p.prefix.observed?.publicIPAddresses ?? []) {
+    const ip = ref.id === undefined ? undefined : vmssAllocatedIp(ref.id);
+    if (ip === undefined || !isOther(ip.ipConfigName)) continue;
+    if (p.vmss !== undefined && eqName(ip.vmssName, p.vmss.name)) continue; // this pool: seen above
+    add({ ipConfig: ip.ipConfigName, where: `VMSS ${ip.vmssName} instance ${ip.instanceId}`, onPool: false });
+  }
+  for (const pip of p.publicIps) {
+    const at = pip.ipConfiguration?.id;
+    if (at === undefined || !sameArmId(pip.publicIPPrefix?.id, p.prefix.id)) continue;
+    const parsed = parseArmId(at);
+    if (parsed.kind !== 'ok') continue;
+    const { types, names } = parsed.resource;
+    if (types.join('/').toLowerCase() !== 'networkinterfaces/ipconfigurations') continue;
+    const [nicName, ipConfigName] = names;
+    if (!isOther(ipConfigName)) continue;
+    if (p.managedNics.some((n) => at.toLowerCase().startsWith(`${armIdKey(n.id)}/`))) continue; // seen above
+    add({ ipConfig: ipConfigName, where: `NIC ${nicName ?? ''}`, onPool: false });
+  }
+  return [...found].sort(([a], [b]) => cmp(a, b)).map(([, h]) => h);
 }
 
 function hasArtefacts(
@@ -755,6 +941,7 @@ function hasArtefacts(
   input: PlanPoolInput,
   prefix: PrefixChoice | undefined,
   nics: readonly NetworkInterface[],
+  claimedByOther: (pip: PublicIpAddress) => boolean,
 ): boolean {
   const ipConfigName = managedResourceName(c.uid);
   const hasIpConfig = (lists: readonly (readonly { name?: string }[])[]): boolean =>
@@ -780,7 +967,8 @@ function hasArtefacts(
     const names = new Set(nics.map((n) => pipName(prefix.name, n.name).toLowerCase()));
     if (
       input.publicIps.some(
-        (p) => names.has(p.name.toLowerCase()) && sameArmId(p.publicIPPrefix?.id, prefix.id),
+        (p) =>
+          names.has(p.name.toLowerCase()) && sameArmId(p.publicIPPrefix?.id, prefix.id) && !claimedByOther(p),
       )
     )
       return true;
@@ -1157,25 +1345,24 @@ function planLoadBalancer(p: LoadBalancerPlanInput): PlanStep | undefined {
   }
   probes = keptProbes;
 
-  // The pool's frontend and backend pool go when nothing uses them.
+  // The pool's frontend and backend pool go together, once nothing uses either: no rule, and no member
+  // left in the backend pool (e.g. an orphan ipConfig kept with `orphans: 'keep'`). Dropping the
+  // frontend alone could delete the ILB under members Azure still counts in its backend pool.
   let finalFrontends = frontends;
   let finalBackends = backends;
   if (p.active.length === 0 && p.held.length === 0) {
     const ruleUses = (id: string, pick: (r: LoadBalancingRule) => string | undefined): boolean =>
       rules.some((r) => sameArmId(pick(r), id));
-    if (
-      frontends.some((f) => eqName(f.name, p.uniqueId)) &&
-      !ruleUses(p.frontendId, (r) => r.frontendIPConfiguration?.id)
-    ) {
+    const unused =
+      !ruleUses(p.frontendId, (r) => r.frontendIPConfiguration?.id) &&
+      !ruleUses(p.backendId, (r) => r.backendAddressPool?.id) &&
+      !p.membersReferenceBackend;
+    if (unused && frontends.some((f) => eqName(f.name, p.uniqueId))) {
       finalFrontends = frontends.filter((f) => !eqName(f.name, p.uniqueId));
       changed = true;
       reasons.push(`remove frontend ${p.uniqueId}`);
     }
-    if (
-      backends.some((b) => eqName(b.name, p.uniqueId)) &&
-      !ruleUses(p.backendId, (r) => r.backendAddressPool?.id) &&
-      !p.membersReferenceBackend
-    ) {
+    if (unused && backends.some((b) => eqName(b.name, p.uniqueId))) {
       finalBackends = backends.filter((b) => !eqName(b.name, p.uniqueId));
       changed = true;
       reasons.push(`remove backend pool ${p.uniqueId}`);

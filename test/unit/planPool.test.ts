@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { planPool, pipName } from '../../shared/core/planPool.js';
 import { projectStatus } from '../../shared/core/projectStatus.js';
-import { applyPlan } from './support/armModel.js';
+import type { Plan } from '../../shared/core/plan.js';
+import type { World } from './support/armModel.js';
+import { allMemberIpConfigs, applyPlan } from './support/armModel.js';
 import {
   GW_RG,
   LB_ID,
@@ -213,6 +215,124 @@ describe('planPool examples', () => {
     assert.deepEqual(planPool(inputFor(w2, pool, [deleting(U[0], 'managed')])).outcomes, [
       { uid: U[0], kind: 'removed' },
     ]);
+  });
+});
+
+describe('planPool: a BYO prefix changing hands', () => {
+  // Two members and a /31: the prefix is full while the leaving configuration holds its addresses.
+  const KINDS = ['vmss', 'aks-vm-pool', 'standalone-vms'] as const;
+  const ipConfig = (uid: string): string => `egressgateway-${uid}`;
+  const carries = (w: World, uid: string): boolean =>
+    allMemberIpConfigs(w).some((c) => c.name === ipConfig(uid));
+  const outcome = (plan: Plan, uid: string) => plan.outcomes.find((o) => o.uid === uid);
+
+  /** A pool of two members whose configuration U[0] uses a full /31 BYO prefix. */
+  function byoHeld(kind: (typeof KINDS)[number]) {
+    const pool = resolvedPool(kind, 31, 2);
+    const w0 = world(poolWorld(kind, 2), { prefixes: [byoPrefix(31)] });
+    const plan0 = planPool(inputFor(w0, pool, [present(U[0], 'byo')]));
+    const w1 = applyPlan(w0, plan0);
+    assert.equal(w1.prefixes.find((p) => p.name === 'byo-prefix')?.publicIPAddresses?.length, 2);
+    return { pool, w1, claims: plan0.ports };
+  }
+
+  for (const kind of KINDS) {
+    it(`${kind}: the new configuration waits one pass, then takes the prefix the deleted one released`, () => {
+      const { pool, w1, claims } = byoHeld(kind);
+      const configs = [deleting(U[0], 'byo'), present(U[2], 'byo')];
+
+      const first = planPool(inputFor(w1, pool, configs, { claims }));
+      const waiting = outcome(first, U[2]);
+      assert.ok(waiting?.kind === 'blocked', JSON.stringify(waiting));
+      assert.equal(waiting.reason, 'Reconciling');
+      assert.match(waiting.message, new RegExp(`byo-prefix still holds addresses of ${ipConfig(U[0])} on `));
+      assert.deepEqual(outcome(first, U[0]), { uid: U[0], kind: 'removing' });
+      assert.ok(!first.steps.some((s) => s.kind === 'put-public-ip'), 'nothing is allocated from the prefix');
+      assert.ok(
+        !first.steps.some((s) => s.kind === 'delete-public-ip'),
+        'per-NIC IPs stay for the new owner',
+      );
+      assert.equal(first.ports.find((p) => p.configUid === U[2])?.port, undefined, 'no port while waiting');
+      const w2 = applyPlan(w1, first); // the ARM model allocates before it releases: a same-pass swap fails
+      assert.ok(!carries(w2, U[0]) && !carries(w2, U[2]));
+      assert.equal(
+        w2.prefixes.find((p) => p.name === 'byo-prefix')?.publicIPAddresses?.length ?? 0,
+        kind === 'vmss' ? 0 : 2,
+        'VMSS addresses are released; per-NIC public IPs are detached, kept',
+      );
+      for (const pip of w2.publicIps) assert.equal(pip.ipConfiguration, undefined, pip.name);
+
+      const second = planPool(inputFor(w2, pool, configs, { claims: first.ports }));
+      assert.deepEqual(outcome(second, U[0]), { uid: U[0], kind: 'removed' });
+      assert.equal(outcome(second, U[2])?.kind, 'active');
+      assert.ok(!second.steps.some((s) => s.kind === 'put-public-ip'), 'the detached per-NIC IPs are reused');
+      const w3 = applyPlan(w2, second);
+      assert.ok(carries(w3, U[2]));
+      const byoIps = (w3.prefixes.find((p) => p.name === 'byo-prefix')?.publicIPAddresses ?? []).map(
+        (r) => r.id,
+      );
+      assert.equal(byoIps.length, 2);
+      if (kind === 'vmss')
+        assert.ok(byoIps.every((id) => id?.includes(`/ipConfigurations/${ipConfig(U[2])}/`)));
+      else {
+        for (const pip of w3.publicIps)
+          assert.match(pip.ipConfiguration?.id ?? '', new RegExp(`/ipConfigurations/${ipConfig(U[2])}$`));
+      }
+
+      const third = planPool(inputFor(w3, pool, configs, { claims: second.ports }));
+      assert.deepEqual(third.steps, []);
+      assert.equal(outcome(third, U[2])?.kind, 'active');
+    });
+  }
+
+  it('a forgotten configuration still holding the prefix: Conflict while orphans are kept, hand-over once they are deleted', () => {
+    const { pool, w1, claims } = byoHeld('vmss');
+    const configs = [present(U[2], 'byo')];
+    const kept = planPool(inputFor(w1, pool, configs, { claims, orphans: 'keep' }));
+    const o = outcome(kept, U[2]);
+    assert.ok(o?.kind === 'blocked' && o.reason === 'Conflict', JSON.stringify(o));
+    assert.match(o.message, /a prefix serves one configuration at a time/);
+    assert.deepEqual(kept.steps, [], 'the forgotten configuration is left alone and nothing is added');
+
+    const first = planPool(inputFor(w1, pool, configs, { claims, orphans: 'delete' }));
+    const waiting = outcome(first, U[2]);
+    assert.ok(waiting?.kind === 'blocked' && waiting.reason === 'Reconciling', JSON.stringify(waiting));
+    const w2 = applyPlan(w1, first);
+    const second = planPool(inputFor(w2, pool, configs, { claims: first.ports, orphans: 'delete' }));
+    assert.equal(outcome(second, U[2])?.kind, 'active');
+    const w3 = applyPlan(w2, second);
+    assert.deepEqual(planPool(inputFor(w3, pool, configs, { claims: second.ports })).steps, []);
+  });
+
+  it('managed prefixes are per configuration: deleting one and creating another is one pass', () => {
+    for (const kind of KINDS) {
+      const pool = resolvedPool(kind, 31, 2);
+      const w0 = world(poolWorld(kind, 2));
+      const w1 = applyPlan(w0, planPool(inputFor(w0, pool, [present(U[0], 'managed')])));
+      const configs = [deleting(U[0], 'managed'), present(U[2], 'managed')];
+      const plan = planPool(inputFor(w1, pool, configs));
+      assert.equal(outcome(plan, U[2])?.kind, 'active', kind);
+      const w2 = applyPlan(w1, plan);
+      const again = planPool(inputFor(w2, pool, configs, { claims: plan.ports }));
+      assert.deepEqual(again.steps, [], kind);
+      assert.deepEqual(outcome(again, U[0]), { uid: U[0], kind: 'removed' });
+    }
+  });
+});
+
+describe('planPool: load balancer under kept orphans', () => {
+  it('keeps the pool frontend (and so the ILB) while a kept orphan ipConfig is still in the backend pool', () => {
+    const pool = resolvedPool('vmss', 28, 1);
+    const w0 = world(poolWorld('vmss', 1));
+    const w1 = applyPlan(w0, planPool(inputFor(w0, pool, [present(U[0], 'managed')])));
+    const lb = w1.loadBalancer;
+    assert.ok(lb !== undefined);
+    // Someone deletes the rule; the configuration is no longer given and orphans are kept.
+    const drifted: World = { ...w1, loadBalancer: { ...lb, loadBalancingRules: [] } };
+    const plan = planPool(inputFor(drifted, pool, [], { orphans: 'keep' }));
+    assert.ok(!plan.steps.some((s) => s.kind === 'delete-load-balancer'), 'members still reference it');
+    assert.deepEqual(plan.steps, []);
+    assert.ok(allMemberIpConfigs(drifted).some((c) => c.name === `egressgateway-${U[0]}`));
   });
 });
 

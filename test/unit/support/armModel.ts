@@ -245,21 +245,28 @@ function applyStep(world: World, step: PlanStep): World {
             : { loadBalancerBackendAddressPools: ipc.loadBalancerBackendAddressPools }),
         });
       }
-      // VMSS-allocated public IPs: release the old ones, allocate the new ones from their prefix.
-      let prefixes = w.prefixes.map((p) => ({
-        ...p,
-        publicIPAddresses: (p.publicIPAddresses ?? []).filter(
-          (r) => !oldPipIds.some((o) => sameArmId(o, r.id)),
-        ),
-      }));
-      for (const pip of newPips) {
-        prefixes = prefixes.map((p) => {
-          if (!sameArmId(p.id, pip.prefixId)) return p;
-          if ((p.publicIPAddresses ?? []).length >= 2 ** (32 - (p.prefixLength ?? 31)))
-            throw new ArmRefusal(`prefix ${p.name} is full`);
-          return { ...p, publicIPAddresses: [...(p.publicIPAddresses ?? []), { id: pip.id }] };
-        });
-      }
+      // VMSS-allocated public IPs. An address whose ipConfig keeps its public IP configuration (same
+      // name, same prefix) stays. Whether ARM releases removed addresses before it allocates new ones
+      // within ONE instance PUT is not documented: the model assumes the unsafe order (allocate first,
+      // then release), so a planner relying on release-first fails here.
+      const prefixOfAddress = (id: string): string | undefined =>
+        w.prefixes.find((p) => (p.publicIPAddresses ?? []).some((r) => sameArmId(r.id, id)))?.id;
+      const kept = newPips.filter(
+        (pip) =>
+          oldPipIds.some((o) => sameArmId(o, pip.id)) && sameArmId(prefixOfAddress(pip.id), pip.prefixId),
+      );
+      const isKept = (id: string): boolean => kept.some((k) => sameArmId(k.id, id));
+      const added = newPips.filter((pip) => !isKept(pip.id));
+      const released = oldPipIds.filter((id) => !isKept(id));
+      const prefixes = w.prefixes.map((p) => {
+        const adds = added.filter((pip) => sameArmId(pip.prefixId, p.id)).map((pip) => ({ id: pip.id }));
+        if (adds.length === 0 && released.length === 0) return p;
+        const before = p.publicIPAddresses ?? [];
+        if (before.length + adds.length > 2 ** (32 - (p.prefixLength ?? 31)))
+          throw new ArmRefusal(`prefix ${p.name} is full`);
+        const after = before.filter((r) => !released.some((id) => sameArmId(id, r.id)));
+        return { ...p, publicIPAddresses: [...after, ...adds] };
+      });
       const [n, settled] = next({ ...w, prefixes });
       w = settled;
       const instance: ObservedVmssInstance = {
@@ -281,6 +288,25 @@ function applyStep(world: World, step: PlanStep): World {
       if (current === undefined) throw new ArmRefusal('no such NIC');
       checkEtag(current.etag, step.ifMatch, step.resourceId);
       const lbBackends = (world.loadBalancer?.backendAddressPools ?? []).map((b) => b.id);
+      // A public IP is associated with at most one ipConfiguration (its `ipConfiguration` is singular).
+      // Moving one from an ipConfig to another in a single NIC PUT is not documented: refused here, so the
+      // planner must detach it in one write and attach it in a later one.
+      const body = step.body.ipConfigurations ?? [];
+      for (const ipc of body) {
+        const pipId = ipc.publicIPAddress?.id;
+        if (pipId === undefined) continue;
+        if (body.some((o) => o !== ipc && sameArmId(o.publicIPAddress?.id, pipId)))
+          throw new ArmRefusal(`NIC ${current.name}: public IP ${pipId} on two ipConfigurations`);
+        const at = attachmentOf(world, pipId);
+        if (
+          at !== undefined &&
+          at.toLowerCase().startsWith(`${armIdKey(current.id)}/`) &&
+          !sameArmId(at, `${current.id}/ipConfigurations/${ipc.name ?? ''}`)
+        )
+          throw new ArmRefusal(
+            `NIC ${current.name}: public IP ${pipId} moved to ${ipc.name ?? ''} in one PUT`,
+          );
+      }
       let w = world;
       const ipcs: NicIpConfiguration[] = [];
       for (const ipc of step.body.ipConfigurations ?? []) {
@@ -327,6 +353,10 @@ function applyStep(world: World, step: PlanStep): World {
       return { ...w, members: replaceNic(members, nic) };
     }
   }
+}
+
+function attachmentOf(world: World, pipId: string): string | undefined {
+  return world.publicIps.find((p) => sameArmId(p.id, pipId))?.ipConfiguration?.id;
 }
 
 /** Backend pools of other load balancers (e.g. the cluster's outbound pool) are outside this model. */
