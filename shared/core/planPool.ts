@@ -743,11 +743,15 @@ export function planPool(input: PlanPoolInput): Plan {
       return {
         uid: c.uid,
         kind: hasArtefacts(c, input, prefixOf.get(c.uid), managedNics, (pip) => {
-          // A BYO prefix changing hands: the per-NIC public IP (named by prefix and NIC only) now
-          // belongs to the configuration that uses or keeps the prefix, not to the one leaving it.
+          // A per-NIC public IP of a BYO prefix is named by prefix and NIC only: it belongs to whichever
+          // configuration carries it, uses the prefix now, or keeps it while blocked — not to one that
+          // leaves the prefix (or asked for it and never got it).
           const from = pip.publicIPPrefix?.id;
+          const at = pip.ipConfiguration?.id;
           return (
-            desiredPips.has(armIdKey(pip.id)) || (from !== undefined && heldPrefixes.has(armIdKey(from)))
+            desiredPips.has(armIdKey(pip.id)) ||
+            (from !== undefined && heldPrefixes.has(armIdKey(from))) ||
+            (at !== undefined && !eqName(nameOf(at), managedResourceName(c.uid)))
           );
         })
           ? 'removing'

@@ -67,9 +67,9 @@ type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 /**
  * At most one present configuration uses the BYO prefix (validateConfigurationSet guarantees it; it
- * ignores configurations being deleted). A configuration being deleted carries the egress it had in
- * `earlier`, as the control plane passes its last valid spec — so a deleting configuration may leave a
- * BYO prefix another one takes over.
+ * ignores configurations being deleted). A configuration being deleted carries the egress it asked for
+ * in `earlier`, as the control plane passes its last valid spec — so a deleting configuration may leave
+ * a BYO prefix another one takes over, or name a BYO prefix it never got (another one held it).
  */
 function configurations(wants: readonly Want[], earlier: readonly Want[] = []): PlannedConfiguration[] {
   let byoTaken = false;

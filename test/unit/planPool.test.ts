@@ -304,6 +304,16 @@ describe('planPool: a BYO prefix changing hands', () => {
     assert.deepEqual(planPool(inputFor(w3, pool, configs, { claims: second.ports })).steps, []);
   });
 
+  it('a configuration that waited for the prefix and is deleted finalizes, leaving the holder’s public IPs alone', () => {
+    const { pool, w1, claims } = byoHeld('aks-vm-pool');
+    const waiting = planPool(inputFor(w1, pool, [present(U[2], 'byo')], { claims, orphans: 'keep' }));
+    assert.ok(outcome(waiting, U[2])?.kind === 'blocked');
+    // Deleted while it waited: its last spec names the prefix, whose per-NIC IPs carry U[0]'s ipConfigs.
+    const gone = planPool(inputFor(w1, pool, [deleting(U[2], 'byo')], { claims, orphans: 'keep' }));
+    assert.deepEqual(gone.outcomes, [{ uid: U[2], kind: 'removed' }]);
+    assert.deepEqual(gone.steps, []);
+  });
+
   it('managed prefixes are per configuration: deleting one and creating another is one pass', () => {
     for (const kind of KINDS) {
       const pool = resolvedPool(kind, 31, 2);
