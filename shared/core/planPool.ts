@@ -357,7 +357,7 @@ export function planPool(input: PlanPoolInput): Plan {
         sameArmId(otherEgress.prefix.id, prefix.id);
       return !samePrefix && !firstBlocked.has(other.uid);
     };
-    const list = holders.map((h) => `${h.ipConfig} on ${h.where}`).join(', ');
+    const list = describeHolders(holders);
     blocked.set(
       c.uid,
       holders.every(releasedHere)
@@ -371,7 +371,8 @@ export function planPool(input: PlanPoolInput): Plan {
             reason: 'Conflict',
             message:
               `public IP prefix ${prefix.name} holds addresses of ${list}; a prefix serves one ` +
-              `configuration at a time, so this configuration waits until they are released`,
+              `configuration at a time, so this configuration waits until they are released (the ` +
+              `configuration that owns them must be deleted or moved to another prefix)`,
           },
     );
   }
@@ -854,6 +855,18 @@ function isReleasedVmssIp(
   if (ip === undefined || !eqName(ip.vmssName, vmssName)) return false;
   if (released.has(`${ip.instanceId}/${ip.ipConfigName}`.toLowerCase())) return true;
   return members.kind === 'vmss' && !members.instances.some((i) => eqName(i.vm.instanceId, ip.instanceId));
+}
+
+/** `egressgateway-x on VMSS gw instance 0 and 2 more, …`: one entry per ipConfig name, bounded. */
+function describeHolders(holders: readonly PrefixHolder[]): string {
+  const byName = new Map<string, string[]>();
+  for (const h of holders) byName.set(h.ipConfig, [...(byName.get(h.ipConfig) ?? []), h.where]);
+  return [...byName]
+    .map(
+      ([name, where]) =>
+        `${name} on ${where[0] ?? ''}${where.length > 1 ? ` and ${where.length - 1} more` : ''}`,
+    )
+    .join(', ');
 }
 
 /** An ipConfig of another configuration that holds an address of a BYO prefix. */
