@@ -66,7 +66,6 @@ describe('kustomize base', () => {
       ['ClusterRoleBinding', 'egret-relay'],
       ['Role', 'egret-relay'],
       ['RoleBinding', 'egret-relay'],
-      ['ConfigMap', 'egret-relay-config'],
       ['Deployment', 'egret-relay'],
       ['PodDisruptionBudget', 'egret-relay'],
     ] as const) {
@@ -160,15 +159,17 @@ describe('kustomize base', () => {
     });
     assert.equal(env.get('MY_POD_NAMESPACE').valueFrom.fieldRef.fieldPath, 'metadata.namespace');
     assert.equal(env.get('MY_POD_NAME').valueFrom.fieldRef.fieldPath, 'metadata.name');
-    const config = find('ConfigMap', 'egret-relay-config');
-    assert.deepEqual(Object.keys(config.data).sort(), ['clusterId', 'controlPlaneUrl']);
-    for (const e of env.values()) {
-      const ref = e.valueFrom?.configMapKeyRef;
-      if (ref !== undefined) {
-        assert.equal(ref.name, 'egret-relay-config');
-        assert.ok(ref.key in config.data, `ConfigMap key ${ref.key}`);
-      }
-    }
+    // The user creates ConfigMap egret-relay-config (docs/install.md §6); the base must not define it,
+    // or `kubectl apply -k` would overwrite the user's values.
+    assert.equal(
+      objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'egret-relay-config'),
+      undefined,
+    );
+    const configKeys = [...env.values()]
+      .map((e) => e.valueFrom?.configMapKeyRef)
+      .filter((ref) => ref !== undefined);
+    for (const ref of configKeys) assert.equal(ref.name, 'egret-relay-config');
+    assert.deepEqual(configKeys.map((ref) => ref.key).sort(), ['clusterId', 'controlPlaneUrl']);
     const shutdown = Number(
       env.get('SHUTDOWN_TIMEOUT_SECONDS')?.value ??
         RELAY_SETTINGS.find((s) => s.name === 'SHUTDOWN_TIMEOUT_SECONDS')!.default,
