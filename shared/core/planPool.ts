@@ -27,21 +27,24 @@
  * ## Convergence (the contract, tested as a property with an in-memory ARM model)
  * Applying a plan (every step succeeds) and planning again on what Azure then looks like gives an empty
  * plan — with one exception, a bring-your-own prefix changing hands (below): a configuration waiting
- * for it has outcome `blocked`, reason `Reconciling`, and the plan that releases the addresses it waits
- * for; the next plan adds it. So: ONE applied plan, plus one per hand-over in a chain (configuration B
- * takes A's prefix while A takes C's...); with a single hand-over, at most TWO applied plans, and a
- * `Reconciling` outcome never survives the last one. Any other `blocked` outcome is a resting state
- * (nothing more is planned for that configuration until its input changes).
+ * for it has outcome `blocked`, reason `Reconciling`, and the plan releases every address it waits
+ * for; the next plan adds it. So at most TWO applied plans, however the prefixes change hands (one
+ * configuration taking another's, chains, two configurations swapping theirs), and a `Reconciling`
+ * outcome never survives the second. Any other `blocked` outcome is a resting state: nothing more is
+ * planned for that configuration until its input changes.
  *
  * ## A BYO prefix changes hands only after it is released
  * A BYO prefix serves one configuration at a time. While an address of it is held by an `egressgateway-*`
  * ipConfig of ANOTHER configuration (a VMSS model/instance ipConfig allocating from it, a NIC ipConfig
  * carrying a public IP from it — on this pool, or reported by Azure for another scale set / NIC), a
  * configuration that wants it is blocked and nothing is allocated from the prefix for it:
- * - reason `Reconciling` when this plan releases every such ipConfig (the holder is being deleted, is an
- *   orphan removed with `orphans: 'delete'`, or moves to another prefix): the next plan adds it;
+ * - reason `Reconciling` when this plan releases every such ipConfig: the holder is being deleted, is an
+ *   orphan removed with `orphans: 'delete'`, or now asks for another prefix (or none). A holder that
+ *   asks for another prefix but is itself blocked or waiting releases the old one anyway (its ipConfigs
+ *   are removed, not kept; its message says so): the prefix identifies the traffic of the configuration
+ *   that asks for it, and chains and swaps cannot stall;
  * - reason `Conflict` otherwise (an orphan kept with `orphans: 'keep'`, a holder on another pool, a
- *   blocked holder): it waits until the holder is gone.
+ *   holder that still asks for the same prefix): it waits until the holder is gone.
  * Why: a VMSS instance PUT that removes one ipConfig and adds another from the same (full) prefix would
  * need ARM to release before it allocates, which is not documented; and a per-NIC public IP, named by
  * prefix and NIC only (`<prefix>-<fnv(NIC)>`), would have to move between two ipConfigs of one NIC in a
@@ -328,9 +331,9 @@ export function planPool(input: PlanPoolInput): Plan {
   }
 
   // ---- BYO prefix hand-over: wait until another configuration's addresses are released ----
-  // Checked after the other blockers, because whether a holder is released by this plan depends on
-  // them (a blocked holder keeps its ipConfigs).
-  const firstBlocked = new Set(blocked.keys());
+  // 1. Who waits: a present, otherwise unblocked configuration whose BYO prefix holds addresses of
+  //    other configurations' ipConfigs.
+  const waiting = new Map<string, { readonly prefix: PrefixChoice; readonly holders: PrefixHolder[] }>();
   for (const c of configs) {
     const prefix = prefixOf.get(c.uid);
     if (c.state.kind !== 'present' || blocked.has(c.uid) || prefix === undefined || prefix.managed) continue;
@@ -344,28 +347,49 @@ export function planPool(input: PlanPoolInput): Plan {
       pipsByKey,
       pipLocation,
     });
-    if (holders.length === 0) continue;
+    if (holders.length > 0) waiting.set(c.uid, { prefix, holders });
+  }
+  const holderConfig = (h: PrefixHolder): PlannedConfiguration | undefined =>
+    byUid.get(h.ipConfig.slice(MANAGED_RESOURCE_PREFIX.length).toLowerCase());
+  const wantsByo = (c: PlannedConfiguration, prefixId: string): boolean =>
+    c.state.egress?.kind === 'public' &&
+    c.state.egress.prefix.kind === 'byo' &&
+    sameArmId(c.state.egress.prefix.id, prefixId);
+  // 2. A blocked (or itself waiting) configuration that holds a BYO prefix it no longer asks for, and
+  //    that another one waits for, lets it go now instead of keeping its ipConfigs: the prefix identifies
+  //    the traffic of the configuration that asks for it. Without this a chain of hand-overs would stall
+  //    behind a waiting holder, and two configurations swapping prefixes would wait for each other.
+  const releasing = new Map<string, string>(); // uid → why
+  for (const [uid, w] of waiting) {
+    for (const h of w.holders) {
+      const other = h.onPool ? holderConfig(h) : undefined;
+      if (other?.state.kind !== 'present' || wantsByo(other, w.prefix.id)) continue;
+      if (!blocked.has(other.uid) && !waiting.has(other.uid)) continue; // its ipConfigs are replaced anyway
+      const c = byUid.get(uid.toLowerCase());
+      releasing.set(
+        other.uid,
+        `; meanwhile its addresses from public IP prefix ${w.prefix.name} are released for ` +
+          `${c === undefined ? uid : `${c.namespace}/${c.name}`}, which uses that prefix now`,
+      );
+    }
+  }
+  // 3. Why each waits: `Reconciling` when this plan releases every holder, else `Conflict`.
+  for (const [uid, { prefix, holders }] of waiting) {
     const releasedHere = (h: PrefixHolder): boolean => {
       if (!h.onPool) return false;
-      const other = byUid.get(h.ipConfig.slice(MANAGED_RESOURCE_PREFIX.length).toLowerCase());
+      const other = holderConfig(h);
       if (other === undefined) return settings.orphans === 'delete';
-      if (other.state.kind === 'deleting') return true;
-      const otherEgress = other.state.egress;
-      const samePrefix =
-        otherEgress.kind === 'public' &&
-        otherEgress.prefix.kind === 'byo' &&
-        sameArmId(otherEgress.prefix.id, prefix.id);
-      return !samePrefix && !firstBlocked.has(other.uid);
+      return other.state.kind === 'deleting' || !wantsByo(other, prefix.id);
     };
     const list = describeHolders(holders);
     blocked.set(
-      c.uid,
+      uid,
       holders.every(releasedHere)
         ? {
             reason: 'Reconciling',
             message:
               `public IP prefix ${prefix.name} still holds addresses of ${list}, which this reconcile ` +
-              `removes; this configuration gets its addresses from the prefix once they are released`,
+              `releases; this configuration gets its addresses from the prefix once they are released`,
           }
         : {
             reason: 'Conflict',
@@ -375,6 +399,10 @@ export function planPool(input: PlanPoolInput): Plan {
               `configuration that owns them must be deleted or moved to another prefix)`,
           },
     );
+  }
+  for (const [uid, why] of releasing) {
+    const b = blocked.get(uid);
+    if (b !== undefined) blocked.set(uid, { reason: b.reason, message: b.message + why });
   }
 
   // ---- Ports ----
@@ -435,7 +463,7 @@ export function planPool(input: PlanPoolInput): Plan {
   const intentKind = (uid: string): 'apply' | 'hold' | 'remove' | undefined => {
     const c = byUid.get(uid.toLowerCase());
     if (c === undefined) return undefined;
-    if (c.state.kind === 'deleting') return 'remove';
+    if (c.state.kind === 'deleting' || releasing.has(c.uid)) return 'remove';
     return blocked.has(c.uid) ? 'hold' : 'apply';
   };
 

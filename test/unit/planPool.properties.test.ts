@@ -38,8 +38,8 @@ const UIDS = [
   '3d4e5f60-0000-4000-8000-000000000004',
 ] as const;
 
-type Want = 'absent' | 'managed' | 'byo' | 'private' | 'deleting';
-const want = fc.constantFrom<Want>('absent', 'managed', 'managed', 'byo', 'private', 'deleting');
+type Want = 'absent' | 'managed' | 'byo' | 'byo2' | 'private' | 'deleting';
+const want = fc.constantFrom<Want>('absent', 'managed', 'managed', 'byo', 'byo2', 'private', 'deleting');
 const drift = fc.constantFrom(
   'none',
   'strip-model',
@@ -57,6 +57,7 @@ const scenario = fc.record({
   foreignLb: fc.boolean(),
   byoExists: fc.boolean(),
   byoLength: fc.integer({ min: 28, max: 31 }),
+  byo2Length: fc.option(fc.integer({ min: 28, max: 31 }), { nil: undefined }),
   failed: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
   first: fc.array(want, { minLength: 4, maxLength: 4 }),
   second: fc.array(want, { minLength: 4, maxLength: 4 }),
@@ -66,23 +67,53 @@ const scenario = fc.record({
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 /**
+ * Scenarios dense in BYO prefixes, both prefixes existing with the pool's length: the configurations
+ * swap, take over, leave and forget them, so prefixes change hands (also in chains) in most runs.
+ */
+const byoWant = fc.constantFrom<Want>('byo', 'byo2', 'byo', 'byo2', 'managed', 'deleting', 'absent');
+const handOver = fc
+  .record({
+    kind: fc.constantFrom<PoolKind>('vmss', 'aks-vm-pool', 'standalone-vms'),
+    count: fc.integer({ min: 1, max: 3 }),
+    prefixLength: fc.integer({ min: 28, max: 31 }),
+    foreignLb: fc.boolean(),
+    failed: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+    first: fc.array(byoWant, { minLength: 4, maxLength: 4 }),
+    second: fc.array(byoWant, { minLength: 4, maxLength: 4 }),
+    drift,
+    orphans: fc.constantFrom<'keep' | 'delete'>('keep', 'delete'),
+  })
+  .map((h): Scenario => ({
+    ...h,
+    prefixLengthLater: h.prefixLength,
+    byoExists: true,
+    byoLength: h.prefixLength,
+    byo2Length: h.prefixLength,
+  }));
+
+/**
  * At most one present configuration uses the BYO prefix (validateConfigurationSet guarantees it; it
  * ignores configurations being deleted). A configuration being deleted carries the egress it asked for
  * in `earlier`, as the control plane passes its last valid spec — so a deleting configuration may leave
  * a BYO prefix another one takes over, or name a BYO prefix it never got (another one held it).
  */
 function configurations(wants: readonly Want[], earlier: readonly Want[] = []): PlannedConfiguration[] {
-  let byoTaken = false;
+  const byoTaken = new Set<Want>();
   const out: PlannedConfiguration[] = [];
   wants.forEach((w, i) => {
     const uid = UIDS[i] as string;
     if (w === 'absent') return;
     const before = earlier[i];
     if (w === 'deleting')
-      out.push(deleting(uid, before === 'byo' || before === 'private' ? before : 'managed'));
-    else if (w === 'byo' && byoTaken) out.push(present(uid, 'managed'));
+      out.push(
+        deleting(
+          uid,
+          before === undefined || before === 'absent' || before === 'deleting' ? 'managed' : before,
+        ),
+      );
+    else if ((w === 'byo' || w === 'byo2') && byoTaken.has(w)) out.push(present(uid, 'managed'));
     else {
-      if (w === 'byo') byoTaken = true;
+      byoTaken.add(w);
       out.push(present(uid, w));
     }
   });
@@ -207,7 +238,7 @@ function applyDrift(w: World, kind: string): World {
 /**
  * The planner's convergence contract: applying a plan and planning again gives an empty plan, except that
  * a configuration waiting for a BYO prefix to change hands (outcome blocked, reason Reconciling) is added
- * by the next plan — one more applied plan. The scenarios hold one BYO prefix, so at most 2.
+ * by the next plan — however the prefixes change hands (chains, swaps): at most 2 applied plans.
  */
 const MAX_APPLIED_PLANS = 2;
 
@@ -249,7 +280,10 @@ function converge(
 }
 
 function run(s: Scenario) {
-  const prefixes = s.byoExists ? [byoPrefix(s.byoLength)] : [];
+  const prefixes = [
+    ...(s.byoExists ? [byoPrefix(s.byoLength)] : []),
+    ...(s.byo2Length === undefined ? [] : [byoPrefix(s.byo2Length, 'byo2')]),
+  ];
   const start = world(poolWorld(s.kind, s.count, { failed: s.failed }), {
     ...(s.foreignLb ? { lb: foreignLoadBalancer() } : {}),
     prefixes,
@@ -293,6 +327,36 @@ describe('planPool properties', () => {
         // Waiting for a hand-over is never the end state.
         for (const o of r.final.outcomes)
           assert.ok(!(o.kind === 'blocked' && o.reason === 'Reconciling'), `${o.uid} still waits`);
+      }),
+      RUNS,
+    );
+  });
+
+  it('BYO prefixes change hands safely: converges within one plan per hand-over, no address handed over in one write', () => {
+    fc.assert(
+      fc.property(handOver, (s) => {
+        const r = run(s); // converge(): the contract; applyPlan(): allocate-before-release, one IP per ipConfig
+        for (const o of r.final.outcomes)
+          assert.ok(!(o.kind === 'blocked' && o.reason === 'Reconciling'), `${o.uid} still waits`);
+        for (const c of r.second.filter((x) => x.state.kind === 'deleting'))
+          assert.equal(
+            r.final.outcomes.find((o) => o.uid === c.uid)?.kind,
+            'removed',
+            `${c.uid} not removed`,
+          );
+        // With an authoritative list nothing forgotten can hold a prefix: a configuration waits for one
+        // only while the configuration holding it is itself stuck (blocked for its own reason).
+        if (s.orphans === 'delete') {
+          for (const o of r.final.outcomes) {
+            if (o.kind !== 'blocked' || o.reason !== 'Conflict') continue;
+            assert.ok(
+              r.final.outcomes.some(
+                (x) => x.kind === 'blocked' && x.uid !== o.uid && x.reason !== 'Conflict',
+              ),
+              `${o.uid}: ${o.message}`,
+            );
+          }
+        }
       }),
       RUNS,
     );

@@ -285,6 +285,42 @@ describe('planPool: a BYO prefix changing hands', () => {
     });
   }
 
+  for (const kind of KINDS) {
+    it(`${kind}: two configurations swap their full BYO prefixes in two plans (neither waits for the other)`, () => {
+      const pool = resolvedPool(kind, 31, 2);
+      const w0 = world(poolWorld(kind, 2), { prefixes: [byoPrefix(31), byoPrefix(31, 'byo2')] });
+      const plan0 = planPool(inputFor(w0, pool, [present(U[0], 'byo'), present(U[1], 'byo2')]));
+      const w1 = applyPlan(w0, plan0);
+      const swapped = [present(U[0], 'byo2'), present(U[1], 'byo')];
+
+      const first = planPool(inputFor(w1, pool, swapped, { claims: plan0.ports }));
+      for (const uid of [U[0], U[1]]) {
+        const o = outcome(first, uid);
+        assert.ok(o?.kind === 'blocked' && o.reason === 'Reconciling', JSON.stringify(o));
+        assert.match(o.message, /meanwhile its addresses from public IP prefix byo-prefix(-2)? are released/);
+      }
+      assert.ok(!first.steps.some((s) => s.kind === 'put-public-ip' || s.kind === 'delete-public-ip'));
+      const w2 = applyPlan(w1, first);
+      assert.ok(!carries(w2, U[0]) && !carries(w2, U[1]), 'both released their old prefix');
+
+      const second = planPool(inputFor(w2, pool, swapped, { claims: first.ports }));
+      assert.equal(outcome(second, U[0])?.kind, 'active');
+      assert.equal(outcome(second, U[1])?.kind, 'active');
+      assert.deepEqual(second.ports, plan0.ports, 'ports survive the swap');
+      const w3 = applyPlan(w2, second);
+      assert.deepEqual(planPool(inputFor(w3, pool, swapped, { claims: second.ports })).steps, []);
+      const holdersOf = (name: string): string[] => {
+        const refs = w3.prefixes.find((p) => p.name === name)?.publicIPAddresses ?? [];
+        return refs.map((r) => {
+          const at = kind === 'vmss' ? r.id : w3.publicIps.find((p) => p.id === r.id)?.ipConfiguration?.id;
+          return /ipConfigurations\/(egressgateway-[^/]+)/.exec(at ?? '')?.[1] ?? '';
+        });
+      };
+      assert.deepEqual(holdersOf('byo-prefix'), [ipConfig(U[1]), ipConfig(U[1])]);
+      assert.deepEqual(holdersOf('byo-prefix-2'), [ipConfig(U[0]), ipConfig(U[0])]);
+    });
+  }
+
   it('a forgotten configuration still holding the prefix: Conflict while orphans are kept, hand-over once they are deleted', () => {
     const { pool, w1, claims } = byoHeld('vmss');
     const configs = [present(U[2], 'byo')];

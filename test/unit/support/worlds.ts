@@ -21,6 +21,8 @@ export const LB_ID = loadBalancerId(
 /** The cluster's outbound pool on another load balancer: must survive every write untouched. */
 export const OUTBOUND_POOL = `/subscriptions/${SUB}/resourceGroups/${GW_RG}/providers/Microsoft.Network/loadBalancers/kubernetes/backendAddressPools/kubernetes`;
 export const BYO_PREFIX_ID = `/subscriptions/${SUB}/resourceGroups/rg-byo/providers/Microsoft.Network/publicIPPrefixes/byo-prefix`;
+/** A second bring-your-own prefix (prefix hand-over chains). */
+export const BYO2_PREFIX_ID = `/subscriptions/${SUB}/resourceGroups/rg-byo/providers/Microsoft.Network/publicIPPrefixes/byo-prefix-2`;
 
 export const SETTINGS: Omit<PlanSettings, 'orphans'> = {
   subscriptionId: SUB,
@@ -188,14 +190,15 @@ export function foreignLoadBalancer(): LoadBalancer {
   };
 }
 
-/** A bring-your-own prefix. */
-export function byoPrefix(prefixLength: number): PublicIpPrefix {
+/** A bring-your-own prefix (`byo-prefix`, or `byo-prefix-2` for the second). */
+export function byoPrefix(prefixLength: number, which: 'byo' | 'byo2' = 'byo'): PublicIpPrefix {
+  const name = which === 'byo' ? 'byo-prefix' : 'byo-prefix-2';
   return {
-    id: BYO_PREFIX_ID,
-    name: 'byo-prefix',
-    etag: 'W/"byo"',
+    id: which === 'byo' ? BYO_PREFIX_ID : BYO2_PREFIX_ID,
+    name,
+    etag: `W/"${name}"`,
     prefixLength,
-    ipPrefix: '52.1.1.0/' + String(prefixLength),
+    ipPrefix: `52.1.${which === 'byo' ? 1 : 2}.0/${prefixLength}`,
     publicIPAddresses: [],
   };
 }
@@ -233,8 +236,11 @@ export function inputFor(
   };
 }
 
+/** How a test configuration egresses: managed prefix, one of two BYO prefixes, or private IPs. */
+export type Egress = 'managed' | 'byo' | 'byo2' | 'private';
+
 /** A present configuration. */
-export function present(uid: string, egress: 'managed' | 'byo' | 'private'): PlannedConfiguration {
+export function present(uid: string, egress: Egress): PlannedConfiguration {
   return {
     uid,
     namespace: 'ns',
@@ -246,14 +252,17 @@ export function present(uid: string, egress: 'managed' | 'byo' | 'private'): Pla
           ? { kind: 'private' }
           : {
               kind: 'public',
-              prefix: egress === 'managed' ? { kind: 'managed' } : { kind: 'byo', id: BYO_PREFIX_ID },
+              prefix:
+                egress === 'managed'
+                  ? { kind: 'managed' }
+                  : { kind: 'byo', id: egress === 'byo' ? BYO_PREFIX_ID : BYO2_PREFIX_ID },
             },
     },
   };
 }
 
 /** A configuration being deleted. */
-export function deleting(uid: string, egress?: 'managed' | 'byo' | 'private'): PlannedConfiguration {
+export function deleting(uid: string, egress?: Egress): PlannedConfiguration {
   const p = present(uid, egress ?? 'managed');
   return {
     ...p,
