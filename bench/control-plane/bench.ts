@@ -223,14 +223,16 @@ function report(): string {
   if (convergence.length > 0) {
     out.push(
       '',
-      `2. End-to-end convergence — N configurations sent at once (relay batches of 100) to one VMSS pool of ` +
-        `M = ${INSTANCES} instances; local Functions host + Azurite + ARM stand-in, real SDKs`,
+      `2. End-to-end convergence — N configurations created at once (signed relayEvents requests of up to ` +
+        `${relayBatch} events) on one VMSS pool of M = ${INSTANCES} instances; local Functions host + ` +
+        'Azurite + ARM stand-in, real SDKs',
     );
     out.push(
       renderTable(
         [
           'N',
           'prefix',
+          'relay requests',
           'all Ready s',
           'settled s',
           'reconcile invocations',
@@ -238,6 +240,7 @@ function report(): string {
           'applied plans',
           'ARM writes',
           'writes by kind',
+          'refused writes',
           'ARM reads',
           '429s',
           'upstream writes*',
@@ -247,6 +250,7 @@ function report(): string {
         convergence.map((r) => [
           r.configurations,
           `/${r.prefixLength}`,
+          r.relayRequests,
           fmt(r.convergeMs / 1000, 2),
           fmt(r.settleMs / 1000, 2),
           r.reconcile.invocations,
@@ -254,6 +258,7 @@ function report(): string {
           r.reconcile.passes,
           r.arm.writes,
           formatKinds(r.arm.writesByKind),
+          Object.values(r.arm.refusedWrites).reduce((a, b) => a + b, 0),
           r.arm.reads,
           r.arm.throttled,
           r.upstream.writes,
@@ -265,6 +270,11 @@ function report(): string {
     out.push(
       `* MODELLED from upstream's algorithm (not measured): ${UPSTREAM_CREATE_FORMULA}.`,
       `* ${UPSTREAM_FLOOR_FORMULA}, at this latency scale.`,
+      'all Ready: from the first relayEvents request until the status pull (every 200 ms) shows every ' +
+        "configuration Ready for its generation — it includes the queue trigger's idle polling " +
+        `(host.json maxPollingInterval ${fmt(convergence[0]?.maxPollingIntervalMs ?? NaN, 0)} ms); settled: ` +
+        'until no event delivery, invocation, queued message or dirty pool is left. ARM writes: accepted ' +
+        "(2xx) in the stand-in's request log; refused writes: 409/412/429 answers.",
       'rounds: observe → plan cycles (each ends when a plan is empty); applied plans: plans with writes, ' +
         'each applied phase by phase. Configurations first land on the pending nodepool pool, which moves ' +
         'them to the VMSS pool (one round, no ARM write).',

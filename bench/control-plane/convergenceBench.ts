@@ -44,6 +44,8 @@ export interface ConvergenceRow {
   /** From the first request until nothing is left to do (events delivered, pools clean). */
   readonly settleMs: number;
   readonly relayRequests: number;
+  /** The queue trigger's longest idle polling interval (host.json), ms. */
+  readonly maxPollingIntervalMs: number;
   readonly reconcile: ReconcileFigures;
   readonly arm: ArmTraffic;
   readonly upstream: { readonly writes: number; readonly floorMs: number };
@@ -244,6 +246,7 @@ async function runOne(world: BenchWorld, n: number, options: ConvergenceOptions)
     convergeMs,
     settleMs,
     relayRequests: sent.requests,
+    maxPollingIntervalMs: world.maxPollingIntervalMs,
     reconcile: reconcileFigures(stats),
     arm,
     upstream: { writes: upstreamWrites, floorMs: upstreamFloorMs(n, m, world.shape.latencyScale) },
