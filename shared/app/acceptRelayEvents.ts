@@ -145,9 +145,12 @@ export async function acceptRelayEvents(
 
   const pools = [...touched].sort();
   for (const poolKey of pools) {
-    // Pools whose configurations changed were marked above; a repeat or stale event only re-enqueues
-    // (a clean pool's reconcile returns at once), which also completes an earlier attempt that failed.
-    if (dirtyAfter.has(poolKey)) await markOnce(deps, dirty, poolKey, signal);
+    // Pools whose configurations changed are marked dirty again now that every configuration of this
+    // request is stored: the mark taken before the first store may already have been reported handled
+    // by a reconcile round that ran between two stores and listed only part of them (found by the
+    // control-plane bench: configurations waited for the resync timer). A repeat or stale event only
+    // re-enqueues (a clean pool's reconcile returns at once), which also completes a failed attempt.
+    if (dirty.has(poolKey) || dirtyAfter.has(poolKey)) await deps.state.markPoolDirty({ poolKey }, signal);
     await deps.queue.enqueue({ poolKey, reason: `relay ${clusterId}` }, signal);
   }
   deps.logger.info('relayEvents: accepted', {

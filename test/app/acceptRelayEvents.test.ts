@@ -7,6 +7,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hmacSha256Hex } from '../../shared/adapters/system/hmacSha256Hex.js';
 import { acceptRelayEvents } from '../../shared/app/acceptRelayEvents.js';
+import { reconcilePool } from '../../shared/app/reconcilePool.js';
+import type { StateStore } from '../../shared/ports/stateStore.js';
 import { readRelayStatus } from '../../shared/app/readRelayStatus.js';
 import { signRelayRequest } from '../../shared/core/relaySignature.js';
 import { CLUSTER, SECRET, createAppWorld, ready, sgc, vmssSpec } from './support/appWorld.js';
@@ -98,6 +100,64 @@ describe('acceptRelayEvents', () => {
     assert.deepEqual((again as { outcomes: unknown }).outcomes, { unchanged: 1 });
     const stored = await w.state.getConfiguration({ clusterId: CLUSTER, uid: 'uid-gw' }, signal);
     assert.deepEqual((stored?.spec as { excludeCidrs?: string[] }).excludeCidrs, ['10.0.0.0/8']);
+  });
+
+  it('a reconcile that runs while a request is still storing leaves the pool dirty for what it missed', async () => {
+    // Found by the control-plane bench: the request marked the pool dirty before its first store, a
+    // reconcile round ran between two stores and reported that dirt handled, and the configuration
+    // stored afterwards waited for the resync timer.
+    const w = createAppWorld('vmss');
+    let releaseSecond!: () => void;
+    const secondStored = new Promise<void>((resolve) => (releaseSecond = resolve));
+    let firstStored!: () => void;
+    const firstDone = new Promise<void>((resolve) => (firstStored = resolve));
+    const state: StateStore = Object.create(w.state) as StateStore;
+    state.upsertConfiguration = async (input, s) => {
+      if (input.uid === 'uid-b') await secondStored;
+      const outcome = await w.state.upsertConfiguration(input, s);
+      if (input.uid === 'uid-a') firstStored();
+      return outcome;
+    };
+    const body = JSON.stringify({
+      clusterId: CLUSTER,
+      events: [
+        { type: 'ADDED', object: sgc('a', vmssSpec(31)) },
+        { type: 'ADDED', object: sgc('b', vmssSpec(31)) },
+      ],
+    });
+    const h = signRelayRequest({
+      secret: SECRET,
+      body,
+      nowSeconds: w.clock.nowMs() / 1000,
+      hmac: hmacSha256Hex,
+    });
+    const request = acceptRelayEvents(
+      { ...w.deps, state },
+      { timestamp: h['X-Egret-Timestamp'], signature: h['X-Egret-Signature'], rawBody: body },
+      signal,
+    );
+    await firstDone;
+    const [a] = await w.state.listConfigurations({ clusterId: CLUSTER }, signal);
+    const poolKey = a!.poolKey;
+    const early = await reconcilePool(w.deps, { poolKey, reason: 'test', holderId: 'early' }, signal);
+    assert.notEqual(early.kind, 'busy', 'the early reconcile ran while b was not stored yet');
+    releaseSecond();
+    assert.equal((await request).kind, 'accepted');
+
+    const pool = await w.state.getPool({ poolKey }, signal);
+    assert.ok(
+      pool !== undefined && pool.dirtyGeneration > pool.reconciledGeneration,
+      `the pool must still need work after b was stored: ${JSON.stringify(pool)}`,
+    );
+    await w.drain();
+    const items = await w.status();
+    assert.deepEqual(
+      items.map((i) => [i.name, ready(i)]),
+      [
+        ['a', 'True/Reconciled'],
+        ['b', 'True/Reconciled'],
+      ],
+    );
   });
 
   it('a full SYNC deletes configurations missing from it, but not ones created after the relay listed', async () => {
