@@ -16,6 +16,7 @@
  * `name`, `name_1`, … (at most 15 parts: spec and status stay far below that).
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ConflictError, InvariantError, NotFoundError, ValidationError } from '../../core/errors.js';
 import type {
   AuditRecord,
@@ -48,6 +49,13 @@ export interface TableStateStoreOptions {
 
 const POOL_ROW = 'pool';
 const MAX_ATTEMPTS = 20;
+/**
+ * Backoff between optimistic-concurrency retries ("full jitter": a random wait below a doubling cap).
+ * Without it, many writers racing on one row (e.g. Event Grid delivering a burst of events for one
+ * pool, each marking it dirty) re-read and collide in lockstep until they run out of attempts.
+ */
+const RETRY_BASE_MS = 5;
+const RETRY_CAP_MS = 250;
 const MAX_JSON_PARTS = 15;
 /** Characters per JSON part: below the 32K-character (64 KiB) property limit. */
 const JSON_PART = 30_000;
@@ -582,6 +590,7 @@ async function withRetries<T>(what: string, attempt: () => Promise<T>): Promise<
       if (!(e instanceof ConflictError) || FINAL_CONFLICTS.has(e.detail ?? '')) throw e;
       last = e;
     }
+    if (i < MAX_ATTEMPTS - 1) await delay(Math.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** i));
   }
   throw new ConflictError(`${what}: still conflicting after ${MAX_ATTEMPTS} attempts`, { cause: last });
 }
