@@ -15,8 +15,9 @@ import type { ArmStandIn } from '../../infra/local/arm/startArmStandIn.js';
 import { startArmStandIn } from '../../infra/local/arm/startArmStandIn.js';
 import type { RawResponse } from './support/rawRequest.js';
 import { rawRequest } from './support/rawRequest.js';
+import { AZURE_SPECS_DIR } from '../support/azureSpecFixtures.js';
 
-const ROOT = join(import.meta.dirname, '../../../shared/fixtures/azure-specs');
+const ROOT = AZURE_SPECS_DIR;
 const COMPUTE = '2026-04-01';
 const NETWORK = '2026-01-01';
 const VMSS_NIC = '2018-10-01';

@@ -11,8 +11,9 @@ import { createArmClients } from '../../infra/local/arm/createArmClients.js';
 import { collect, rejectsWith } from './support/armAssertions.js';
 import type { StandInWorld } from './support/standInWorld.js';
 import { startEventSink, startStandInWorld } from './support/standInWorld.js';
+import { AZURE_SPECS_DIR } from '../support/azureSpecFixtures.js';
 
-const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/azure-specs/Microsoft.Resources');
+const FIXTURES = join(AZURE_SPECS_DIR, 'Microsoft.Resources');
 
 /** Same keys (recursively, arrays by their first element) and JSON types as the sample. */
 function assertSameShape(actual: unknown, sample: unknown, path = '$'): void {

@@ -11,17 +11,9 @@ import {
   poolKeysForResource,
 } from '../../shared/core/normalizeArmEvent.js';
 import { poolKey } from '../../shared/core/pool.js';
+import { AZURE_SPECS_DIR } from '../support/azureSpecFixtures.js';
 
-const FIXTURES = join(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'fixtures',
-  'azure-specs',
-  'Microsoft.Resources',
-);
+const FIXTURES = join(AZURE_SPECS_DIR, 'Microsoft.Resources');
 const fixtureFiles = readdirSync(FIXTURES)
   .filter((f) => f.endsWith('.json'))
   .sort();
