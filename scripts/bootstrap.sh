@@ -16,7 +16,7 @@ command -v wg >/dev/null 2>&1 || missing="$missing wireguard-tools"
 command -v nft >/dev/null 2>&1 || missing="$missing nftables"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v iptables >/dev/null 2>&1 || missing="$missing iptables"
-# kubectl (Debian kubernetes-client) for test/kube/kubectl.test.ts against the Kubernetes API stand-in
+# kubectl (Debian kubernetes-client): the kubectl tests against the Kubernetes API stand-in and the sandbox
 command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ "${EGRET_SKIP_APT:-}" != "1" ]; then
