@@ -159,7 +159,7 @@ describe('kustomize base', () => {
     });
     assert.equal(env.get('MY_POD_NAMESPACE').valueFrom.fieldRef.fieldPath, 'metadata.namespace');
     assert.equal(env.get('MY_POD_NAME').valueFrom.fieldRef.fieldPath, 'metadata.name');
-    // The user creates ConfigMap egret-relay-config (docs/install.md §6); the base must not define it,
+    // The user creates ConfigMap egret-relay-config (docs/install.md §7); the base must not define it,
     // or `kubectl apply -k` would overwrite the user's values.
     assert.equal(
       objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'egret-relay-config'),

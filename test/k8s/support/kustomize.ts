@@ -1,8 +1,9 @@
 /**
- * A renderer for the kustomize subset egret's base uses — `resources` (files, or folders with their own
- * kustomization.yaml) and `namespace` — so tests render the base without a kustomize binary. Any
- * other kustomization field is refused rather than ignored, so the base cannot quietly start relying on
- * a feature this renderer does not implement. (`kubectl kustomize infra/k8s` gives the same objects.)
+ * A renderer for the kustomize subset egret's base and the guide's overlay use — `resources` (files, or
+ * folders with their own kustomization.yaml), `namespace` and `images` (name → newName/newTag/digest on
+ * every container and init container) — so tests render them without a kustomize binary. Any other
+ * kustomization field is refused rather than ignored, so the base cannot quietly start relying on a
+ * feature this renderer does not implement. (`kubectl kustomize infra/k8s` gives the same objects.)
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ export type Manifest = {
   [k: string]: unknown;
 };
 
-const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'namespace']);
+const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'images']);
 /** Kinds without a namespace (the ones egret's manifests can contain). */
 export const CLUSTER_SCOPED = new Set([
   'Namespace',
@@ -27,9 +28,60 @@ export const CLUSTER_SCOPED = new Set([
   'MutatingWebhookConfiguration',
 ]);
 
-/** Renders the kustomization in `dir`. */
-export async function renderKustomization(dir: string): Promise<Manifest[]> {
-  const k = parse(await readFile(join(dir, 'kustomization.yaml'), 'utf8')) as Record<string, unknown>;
+/** An `images` entry: containers whose image name (without tag or digest) is `name` get the new parts. */
+export interface KustomizeImage {
+  readonly name: string;
+  readonly newName?: string;
+  readonly newTag?: string;
+  readonly digest?: string;
+}
+
+/** Splits `registry:5000/repo/name:tag@sha256:…` into the name and what follows it. */
+function splitImage(image: string): { name: string; tag?: string; digest?: string } {
+  const at = image.indexOf('@');
+  const digest = at >= 0 ? image.slice(at + 1) : undefined;
+  const rest = at >= 0 ? image.slice(0, at) : image;
+  const colon = rest.lastIndexOf(':');
+  const tagged = colon > rest.lastIndexOf('/');
+  return {
+    name: tagged ? rest.slice(0, colon) : rest,
+    ...(tagged ? { tag: rest.slice(colon + 1) } : {}),
+    ...(digest === undefined ? {} : { digest }),
+  };
+}
+
+/** The image a container gets from the `images` entries (the first entry naming it applies). */
+export function transformImage(image: string, images: readonly KustomizeImage[]): string {
+  const parts = splitImage(image);
+  const entry = images.find((i) => i.name === parts.name);
+  if (entry === undefined) return image;
+  const name = entry.newName ?? parts.name;
+  if (entry.digest !== undefined) return `${name}@${entry.digest}`;
+  if (entry.newTag !== undefined) return `${name}:${entry.newTag}`;
+  return `${name}${parts.tag === undefined ? '' : `:${parts.tag}`}${parts.digest === undefined ? '' : `@${parts.digest}`}`;
+}
+
+function rewriteImages(value: unknown, images: readonly KustomizeImage[]): void {
+  if (Array.isArray(value)) for (const v of value) rewriteImages(v, images);
+  else if (typeof value === 'object' && value !== null) {
+    for (const [key, v] of Object.entries(value)) {
+      if ((key === 'containers' || key === 'initContainers') && Array.isArray(v)) {
+        for (const c of v as { image?: unknown }[])
+          if (typeof c.image === 'string') c.image = transformImage(c.image, images);
+      } else rewriteImages(v, images);
+    }
+  }
+}
+
+/**
+ * Renders the kustomization in `dir` — or, given `text`, that kustomization as if it were
+ * `dir`/kustomization.yaml (an overlay the guide writes, rendered without writing it).
+ */
+export async function renderKustomization(dir: string, text?: string): Promise<Manifest[]> {
+  const k = parse(text ?? (await readFile(join(dir, 'kustomization.yaml'), 'utf8'))) as Record<
+    string,
+    unknown
+  >;
   for (const key of Object.keys(k)) {
     if (!SUPPORTED.has(key))
       throw new Error(`${dir}/kustomization.yaml: field ${key} is not supported by the test renderer`);
@@ -57,6 +109,18 @@ export async function renderKustomization(dir: string): Promise<Manifest[]> {
         }
       }
     }
+  }
+  const images = k['images'] as KustomizeImage[] | undefined;
+  if (images !== undefined) {
+    for (const i of images)
+      if (
+        typeof i.name !== 'string' ||
+        Object.keys(i).some((f) => !['name', 'newName', 'newTag', 'digest'].includes(f))
+      )
+        throw new Error(
+          `${dir}/kustomization.yaml: images entry ${JSON.stringify(i)} is not supported by the test renderer`,
+        );
+    rewriteImages(out, images);
   }
   return out;
 }
