@@ -149,8 +149,8 @@ abstract class BaseDriver implements WireGuardDriver {
     // Leftovers of an attempt that died halfway, in either namespace.
     await this.ipd.ipTry(['link', 'del', ctl]);
     await this.ipd.ipTry(['link', 'del', ctl], { netns: ref.netns });
-    await this.spawnDevice(ctl);
     try {
+      await this.spawnDevice(ctl);
       await this.ipd.ip(['link', 'set', ctl, 'netns', ref.netns]);
       await this.ipd.ip(['link', 'set', ctl, 'name', ref.name], { netns: ref.netns });
     } catch (e) {
@@ -217,16 +217,22 @@ class UserspaceWireGuardDriver extends BaseDriver {
   readonly mode = 'userspace';
 
   protected async spawnDevice(ctl: string): Promise<void> {
-    // Without WG_PROCESS_FOREGROUND wireguard-go creates the TUN and the UAPI socket, starts its
-    // background copy and only then exits 0: when this returns the device is ready. An empty
-    // LOG_LEVEL makes the background copy write to /dev/null instead of holding our pipes.
-    // WG_PROCESS_FOREGROUND must be absent, not empty: the background copy gets "=1" appended to
-    // the environment, and Go reads the first of duplicate keys.
+    // Without WG_PROCESS_FOREGROUND wireguard-go creates the TUN and the (listening) UAPI socket,
+    // starts its background copy with both file descriptors and exits 0. An empty LOG_LEVEL makes
+    // the background copy write to /dev/null instead of holding our pipes. WG_PROCESS_FOREGROUND
+    // must be absent, not empty: the background copy gets "=1" appended to the environment, and
+    // Go reads the first of duplicate keys.
     await runChecked(this.runner, 'wireguard-go', [ctl], {
       detached: true,
       env: { LOG_LEVEL: '' },
       unsetEnv: ['WG_PROCESS_FOREGROUND'],
     });
+    // The background copy looks the TUN up by name in this namespace before it serves anything:
+    // moved to another namespace before then, the lookup fails, the copy exits and the TUN is
+    // gone (7 of 40 devices moved at once were lost on this machine). It accepts on the UAPI
+    // socket only once the device is up, so one answered `wg show` means it is safe to move;
+    // a copy that died refuses the connection and the create fails here, cleanly.
+    await runChecked(this.runner, 'wg', ['show', ctl, 'listen-port']);
   }
 
   protected wg(ref: WireGuardLinkRef, args: readonly string[]): { cmd: string; args: string[] } {

@@ -92,12 +92,23 @@ describe('WireGuard driver', () => {
     await wg.configure(ref, { privateKey: 'KEY' });
     assert.deepEqual(runner.calls.slice(2), [
       `wireguard-go ${ctl}`,
+      `wg show ${ctl} listen-port`,
       `ip link set ${ctl} netns pod1`,
       `ip -n pod1 link set ${ctl} name wg0`,
       `sh -c cat | "$@" sh wg set ${ctl} private-key /dev/stdin`,
     ]);
     assert.equal(runner.stdin.at(-1), 'KEY\n');
     assert.ok(runner.calls.every((c) => !c.includes('KEY')));
+  });
+
+  it('userspace: moves nothing until wireguard-go answers; one that never does fails the create', async () => {
+    const runner = recordingRunner((cmd, args) => cmd === 'wg' && args[0] === 'show');
+    const wg = createWireGuardDriver('userspace', runner);
+    const ref = { netns: 'pod1', name: 'wg0' };
+    const ctl = wireGuardControlName(ref);
+    await assert.rejects(wg.createLink(ref), /wg show .* failed \(exit 1\)/);
+    assert.ok(!runner.calls.includes(`ip link set ${ctl} netns pod1`));
+    assert.deepEqual(runner.calls.slice(-2), [`ip link del ${ctl}`, `ip -n pod1 link del ${ctl}`]);
   });
 
   it('removes a half-built device when the move into the namespace fails', async () => {
