@@ -33,53 +33,16 @@ import {
   repoRoot,
   resourcesOfType,
 } from './support/azureTemplate.js';
+import { shellCommands, shellWords } from '../support/guideShell.js';
 
 const install = readFileSync(join(repoRoot, 'docs/install.md'), 'utf8');
 const migrate = readFileSync(join(repoRoot, 'docs/migrate-from-kube-egress-gateway.md'), 'utf8');
 const template = readTemplate();
 const params = template.parameters;
 
-/** Shell code blocks, with backslash continuations joined, one command per line. */
-function shellCommands(md: string): string[] {
-  const blocks = [...md.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks.flatMap((b) =>
-    b
-      .replace(/\\\n\s*/g, ' ')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#')),
-  );
-}
-
-/** Splits a command line into words, removing quotes (enough for the guides' commands). */
-function words(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote: string | undefined;
-  let started = false;
-  for (const c of line) {
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      started = true;
-    } else if (/\s/.test(c)) {
-      if (started || cur !== '') out.push(cur);
-      cur = '';
-      started = false;
-    } else {
-      cur += c;
-      started = true;
-    }
-  }
-  if (started || cur !== '') out.push(cur);
-  return out;
-}
-
 /** `name=value` pairs following --parameters / -p in a command. */
 function parameterArgs(cmd: string): { name: string; value: string }[] | { file: string } {
-  const w = words(cmd);
+  const w = shellWords(cmd);
   const out: { name: string; value: string }[] = [];
   for (let i = 0; i < w.length; i++) {
     if (w[i] !== '--parameters' && w[i] !== '-p') continue;
@@ -142,7 +105,7 @@ describe('docs/install.md', () => {
     );
     const required = Object.keys(REQUIRED_PARAMETERS);
     for (const cmd of cmds) {
-      const w = words(cmd);
+      const w = shellWords(cmd);
       const file = w[w.indexOf('--template-file') + 1];
       assert.equal(file, 'infra/azure/azuredeploy.json', cmd);
       assert.ok(existsSync(join(repoRoot, file)));
@@ -234,7 +197,7 @@ describe('docs/install.md', () => {
     );
     assert.ok(calls.length > 0, 'the guide calls no HTTP function (the health check is expected)');
     for (const { cmd, path } of calls) {
-      const w = words(cmd);
+      const w = shellWords(cmd);
       const x = w.findIndex((v) => v === '-X' || v === '--request');
       const method = (
         x >= 0 ? w[x + 1]! : w.some((v) => /^(-d|--data.*)$/.test(v)) ? 'POST' : 'GET'

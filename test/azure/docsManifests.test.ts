@@ -16,22 +16,13 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { renderKustomization, type Manifest } from '../k8s/support/kustomize.js';
 import { repoRoot } from './support/azureTemplate.js';
+import { shellCommands } from '../support/guideShell.js';
 
 type K8sObject = Manifest;
 
 const install = readFileSync(join(repoRoot, 'docs/install.md'), 'utf8');
 const migrate = readFileSync(join(repoRoot, 'docs/migrate-from-kube-egress-gateway.md'), 'utf8');
 const base = join(repoRoot, 'infra/k8s');
-
-/** Shell code blocks, backslash continuations joined, one command per line. */
-const shellCommands = (md: string): string[] =>
-  [...md.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) =>
-    m[1]!
-      .replace(/\\\n\s*/g, ' ')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#')),
-  );
 
 /** The directory the guide runs `kubectl apply -k` on (relative to the clone, where every command runs). */
 const applied = [...install.matchAll(/kubectl apply -k ([\w./-]+)/g)].map((m) => m[1]!);

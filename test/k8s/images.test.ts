@@ -28,6 +28,7 @@ import {
   type StageSpec,
 } from './support/dockerBuild.js';
 import { renderKustomization, type Manifest } from './support/kustomize.js';
+import { shellCommands, shellWords } from '../support/guideShell.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const imagesDir = 'infra/images';
@@ -35,38 +36,6 @@ const install = readFileSync(join(repoRoot, 'docs/install.md'), 'utf8');
 const rootPackage = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
   engines: { node: string };
 };
-
-/** Shell code blocks of a guide, backslash continuations joined, one command per line. */
-function shellCommands(md: string): string[] {
-  return [...md.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) =>
-    m[1]!
-      .replace(/\\\n\s*/g, ' ')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#')),
-  );
-}
-
-/** Splits a command line into words, removing quotes. */
-function shellWords(line: string): string[] {
-  const out: string[] = [];
-  let cur: string | undefined;
-  let quote: string | undefined;
-  for (const c of line) {
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      cur ??= '';
-    } else if (/\s/.test(c)) {
-      if (cur !== undefined) out.push(cur);
-      cur = undefined;
-    } else cur = (cur ?? '') + c;
-  }
-  if (cur !== undefined) out.push(cur);
-  return out;
-}
 
 /** The guide's `az acr build` commands. */
 function acrBuilds(): { image: string; file: string; context: string; registry: string; line: string }[] {
