@@ -42,10 +42,13 @@
  * ## Pending pools (`nodepool:<rg>:<name>`, see poolKeyForSpec.ts)
  * Their round resolves each configuration against ARM inventory and moves it to its real pool (the
  * stored row gets the control plane's next revision, configVersionOf.ts), marking that pool dirty.
- * Unresolvable ones get `PoolNotFound` / `InvalidSpec`; the resync retries them.
+ * Unresolvable ones get `PoolNotFound` / `InvalidSpec`; the resync retries them. A deleting one is
+ * finalized once the managed prefix it may still own from a pool it left is gone (PoolLessDeletions).
  */
 import { isEgretError, TransientError, type FieldProblem } from '../core/errors.js';
+import { publicIpPrefixId } from '../core/armId.js';
 import type { Plan, PlanStep } from '../core/plan.js';
+import { planLeftovers, type LeftoversPlan } from '../core/planLeftovers.js';
 import { planPool, type PlannedConfiguration } from '../core/planPool.js';
 import { resolvePool, type PoolInventory, type ResolvedPool } from '../core/pool.js';
 import type { DesiredSpec } from '../core/staticGatewayConfiguration.js';
@@ -53,7 +56,7 @@ import {
   validateConfigurationSet,
   validateStaticGatewayConfiguration,
 } from '../core/validateStaticGatewayConfiguration.js';
-import { WIREGUARD_PORT_MAX, WIREGUARD_PORT_MIN } from '../core/wellKnown.js';
+import { managedResourceName, WIREGUARD_PORT_MAX, WIREGUARD_PORT_MIN } from '../core/wellKnown.js';
 import type { GatewayPools, ObservedPoolWorld } from '../ports/armInventory.js';
 import type { ApplyPlanReport, ArmWriteRecord, ArmWriter, StepOutcome } from '../ports/armWriter.js';
 import type { Clock } from '../ports/clock.js';
@@ -100,7 +103,10 @@ export type PlanApplier = (
 ) => Promise<ApplyPlanReport>;
 
 /** The ARM side of a reconcile: inventory (pool resolution), one-call observation, and the writer. */
-export type ReconcileArm = Pick<GatewayPools, 'listPoolInventory' | 'observePoolWorld' | 'apply'>;
+export type ReconcileArm = Pick<
+  GatewayPools,
+  'listPoolInventory' | 'observePoolWorld' | 'apply' | 'getPublicIpPrefix' | 'listPrefixPublicIps'
+>;
 
 /** What the use case needs. */
 export interface ReconcileDeps {
@@ -296,10 +302,7 @@ async function reconcileRound(
   const configs = (await state.listConfigurationsByPool({ poolKey }, signal)).filter(
     (c) => c.finalizedAt === undefined,
   );
-  if (isPendingPoolKey(poolKey)) {
-    await resolvePendingConfigurations(deps, configs, signal);
-    return { kind: 'done', passes: 0, writes: 0 };
-  }
+  if (isPendingPoolKey(poolKey)) return resolvePendingConfigurations(deps, input, configs, signal);
 
   const entries = classify(configs, settings);
   const inventory = await deps.arm.listPoolInventory(
@@ -318,10 +321,11 @@ async function reconcileRound(
 
   const live = entries.filter((e) => !e.deleting);
   if (pool === undefined) {
-    // Nothing to plan against: report why; a configuration deleted before its pool ever resolved has
-    // nothing in Azure egret could find, so it is finalized.
-    for (const e of entries) await writeStatus(deps, e, { problem: e.problem }, signal);
-    return { kind: 'done', passes: 0, writes: 0 };
+    // Nothing to plan against: report why; a deleting configuration is finalized once what it may
+    // still own without a pool (its managed prefix) is gone.
+    const poolLess = new PoolLessDeletions(deps, input);
+    for (const e of entries) await poolLess.writeStatus(e, signal);
+    return poolLess.result();
   }
 
   const excluded = live.filter((e) => e.problem !== undefined);
@@ -614,10 +618,12 @@ async function enqueueTargets(
 /** The round of a pending (unresolved nodepool) key. */
 async function resolvePendingConfigurations(
   deps: ReconcileDeps,
+  input: RoundInput,
   configs: readonly DesiredConfiguration[],
   signal: AbortSignal,
-): Promise<void> {
-  if (configs.length === 0) return;
+): Promise<RoundResult> {
+  const poolLess = new PoolLessDeletions(deps, input);
+  if (configs.length === 0) return poolLess.result();
   const entries = classify(configs, deps.settings);
   const inventory = await deps.arm.listPoolInventory(
     { gatewayResourceGroup: deps.settings.gatewayResourceGroup, profileScaleSets: [] },
@@ -626,7 +632,7 @@ async function resolvePendingConfigurations(
   const targets = new Set<string>();
   for (const e of entries) {
     if (e.deleting || e.spec === undefined || e.problem !== undefined) {
-      await writeStatus(deps, e, { problem: e.problem }, signal);
+      await poolLess.writeStatus(e, signal);
       continue;
     }
     const r = resolvePool(e.spec, inventory);
@@ -641,11 +647,91 @@ async function resolvePendingConfigurations(
     await writeStatus(deps, e, { problem: e.problem }, signal);
   }
   await enqueueTargets(deps, targets, signal);
+  return poolLess.result();
+}
+
+/**
+ * Statuses of configurations no pool can plan for (a pending nodepool key, or a pool that no longer
+ * resolves). A deleting one may still own its managed prefix `egressgateway-<uid>` (and egret's
+ * per-NIC public IPs from it) from a pool it left: core planLeftovers.ts plans their removal, applied
+ * and audited like a pool's plan; it is finalized only once nothing of it is left. While an address
+ * is still attached (the pool it left has not removed its ipConfigs yet), the round ends `failed`
+ * so the key comes back after the retry delay.
+ */
+class PoolLessDeletions {
+  private passes = 0;
+  private writes = 0;
+  private readonly waiting: string[] = [];
+
+  constructor(
+    private readonly deps: ReconcileDeps,
+    private readonly input: RoundInput,
+  ) {}
+
+  async writeStatus(e: Entry, signal: AbortSignal): Promise<void> {
+    if (!e.deleting) {
+      await writeStatus(this.deps, e, { problem: e.problem }, signal);
+      return;
+    }
+    const outcome = await this.removeLeftovers(e, signal);
+    await writeStatus(this.deps, e, { problem: undefined, outcome }, signal);
+  }
+
+  result(): RoundResult {
+    return this.waiting.length === 0
+      ? { kind: 'done', passes: this.passes, writes: this.writes }
+      : {
+          kind: 'failed',
+          passes: this.passes,
+          writes: this.writes,
+          error: `waiting for Azure to release: ${this.waiting.join('; ')}`,
+        };
+  }
+
+  private async removeLeftovers(e: Entry, signal: AbortSignal): Promise<Plan['outcomes'][number]> {
+    const { deps, input } = this;
+    const { config } = e;
+    const at = {
+      subscriptionId: deps.settings.subscriptionId,
+      resourceGroup: planSettingsOf(deps.settings, 'keep').publicIpResourceGroup,
+    };
+    const prefixId = publicIpPrefixId(at, managedResourceName(config.uid));
+    const observe = async (): Promise<LeftoversPlan> => {
+      const prefix = await deps.arm.getPublicIpPrefix(prefixId, signal);
+      return planLeftovers({
+        poolKey: input.poolKey,
+        configuration: config,
+        prefix,
+        publicIps: prefix === undefined ? [] : await deps.arm.listPrefixPublicIps(at.resourceGroup, signal),
+      });
+    };
+    let current = await observe();
+    if (current.plan.steps.length > 0) {
+      this.passes++;
+      const correlationId = `${input.holderId}:round-${input.round}:leftovers-${config.uid}`;
+      const report = await deps.applyPlan(current.plan, {
+        writer: deps.arm,
+        onWrite: (record) => audit(deps, { ...input, correlationId }, record, signal),
+        maxConcurrency: input.tunables.applyConcurrency,
+        signal,
+      });
+      this.writes += report.steps.filter((s) => s.outcome.kind !== 'skipped').length;
+      current = await observe();
+    }
+    const outcome = current.plan.outcomes[0] ?? { uid: config.uid, kind: 'removed' };
+    if (outcome.kind !== 'removed')
+      this.waiting.push(
+        current.blockers.length === 0
+          ? `${prefixId} of ${config.namespace}/${config.name}`
+          : `${current.blockers.join(', ')} (from ${prefixId})`,
+      );
+    return outcome;
+  }
 }
 
 /**
  * Projects and stores one configuration's status; a deleting configuration whose resources are all
- * gone — or that never reached a pool egret could plan for — is finalized and its port released.
+ * gone (`outcome` removed) is finalized and its port released.
  */
 async function writeStatus(
   deps: ReconcileDeps,
@@ -659,8 +745,7 @@ async function writeStatus(
   signal: AbortSignal,
 ): Promise<void> {
   const { config } = e;
-  const removedWithoutPool = e.deleting && input.pool === undefined;
-  const outcome = removedWithoutPool ? ({ uid: config.uid, kind: 'removed' } as const) : input.outcome;
+  const { outcome } = input;
   const projection = await putConfigurationStatus(
     deps,
     {

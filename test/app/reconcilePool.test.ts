@@ -6,6 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { reconcilePool } from '../../shared/app/reconcilePool.js';
 import { CLUSTER, createAppWorld, ready, sgc, vmssSpec } from './support/appWorld.js';
 
 const signal = AbortSignal.timeout(60_000);
@@ -195,6 +196,50 @@ describe('reconcilePool', () => {
     assert.equal(ready(item), 'True/Reconciled');
     assert.match(item!.status.egressIpPrefix ?? '', /\/30$/);
     assert.equal(item!.status.gatewayVMProfiles?.length, 3);
+  });
+
+  it('a configuration moved to an unknown nodepool, then deleted, takes its managed prefix with it', async () => {
+    const w = createAppWorld('aks-vm-pool', 2);
+    w.arm.nicTags = { 'aks-managed-gatewayIPPrefixSize': '30' };
+    const spec = (nodepool: string) => ({ gatewayNodepoolName: nodepool, provisionPublicIps: true });
+    await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('np', spec('gwpool')) }] });
+    await w.drain();
+    const prefixName = 'egressgateway-uid-np';
+    assert.equal(w.arm.world.prefixes.filter((p) => p.name === prefixName).length, 1);
+    assert.equal(w.arm.world.publicIps.length, 2, 'one public IP per NIC from the prefix');
+    // Renamed to a nodepool that does not exist, then deleted, before any reconcile ran.
+    await w.send({
+      clusterId: CLUSTER,
+      events: [{ type: 'MODIFIED', object: sgc('np', spec('nope'), { generation: 2 }) }],
+    });
+    await w.send({
+      clusterId: CLUSTER,
+      events: [
+        {
+          type: 'MODIFIED',
+          object: sgc('np', spec('nope'), { generation: 2, deletionTimestamp: '2026-01-01T00:00:00Z' }),
+        },
+      ],
+    });
+    // The unknown nodepool's round first: the pool it left still holds the addresses.
+    const first = await reconcilePool(
+      w.deps,
+      { poolKey: 'nodepool:rg-gw:nope', reason: 'test', holderId: 'worker-x' },
+      signal,
+    );
+    assert.equal(first.kind, 'retrying');
+    assert.match((first as { error: string }).error, /waiting for Azure to release: .*egressgateway-uid-np-/);
+    assert.equal((await w.status())[0]?.finalized, false, 'not finalized while the prefix exists');
+    assert.equal(w.arm.world.prefixes.length, 1);
+    // The pool it left removes its ipConfigs and public IPs; the retry then deletes the prefix.
+    await w.drain();
+    w.clock.advance(10 * 60_000);
+    await w.drain();
+    assert.deepEqual(w.arm.world.prefixes, [], 'prefix gone');
+    assert.deepEqual(w.arm.world.publicIps, [], 'public IPs gone');
+    assert.equal((await w.status())[0]?.finalized, true);
+    const kinds = w.arm.writes.map((x) => x.kind);
+    assert.equal(kinds.at(-1), 'delete-public-ip-prefix');
   });
 
   it('reports PoolNotFound for a nodepool that does not exist, with no Azure write', async () => {

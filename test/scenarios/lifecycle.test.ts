@@ -39,6 +39,17 @@ describe('a gateway pool over its life', () => {
       .map((n) => n.ipConfigurations?.find((c) => c.name === ipc)?.privateIPAddress)
       .sort();
 
+  const noIpConfigOnVmPoolNics = async (ipc: string): Promise<void> => {
+    for (const i of [0, 1, 2]) {
+      const nic = await w.sdk.network.networkInterfaces.get(RG, `aks-vmgw-${i}-nic`);
+      assert.equal(
+        nic.ipConfigurations?.some((c) => c.name === ipc),
+        false,
+        `aks-vmgw-${i}-nic has no ${ipc}`,
+      );
+    }
+  };
+
   it('a VMSS scale-out: the new instance gets its ipConfig from the Event Grid event alone', async () => {
     await w.apply('gw', { gatewayNodepoolName: 'gw', provisionPublicIps: true });
     await w.waitFor('gw', 'Reconciled');
@@ -123,14 +134,7 @@ describe('a gateway pool over its life', () => {
       return i?.finalized === true ? i : undefined;
     });
     assert.equal(readyOf(item), 'False/Finalized');
-    for (const i of [0, 1, 2]) {
-      const nic = await w.sdk.network.networkInterfaces.get(RG, `aks-vmgw-${i}-nic`);
-      assert.equal(
-        nic.ipConfigurations?.some((c) => c.name === ipc),
-        false,
-        `aks-vmgw-${i}-nic has no ${ipc}`,
-      );
-    }
+    await noIpConfigOnVmPoolNics(ipc);
     const lb = await w.sdk.network.loadBalancers.get(RG, 'kubeegressgateway-ilb');
     assert.equal(
       lb.loadBalancingRules?.some((r) => r.name === uid),
@@ -163,6 +167,33 @@ describe('a gateway pool over its life', () => {
       lastPip >= 0 && prefix > lastPip,
       `public IPs deleted before the prefix: ${deletes.join(', ')}`,
     );
+  });
+
+  it('a configuration moved to a nodepool that does not exist, then deleted, leaves nothing in Azure', async () => {
+    await w.apply('moved', { gatewayNodepoolName: 'vmgw', provisionPublicIps: true });
+    await w.waitFor('moved', 'Reconciled');
+    await w.settle();
+    const uid = w.uidOf('moved');
+    const ipc = `egressgateway-${uid}`;
+    await w.sdk.network.publicIPPrefixes.get(RG, ipc);
+    // A typo in the nodepool name: the configuration can no longer be placed.
+    await w.apply('moved', { gatewayNodepoolName: 'vmgwtypo', provisionPublicIps: true });
+    await w.waitFor('moved', 'PoolNotFound');
+    await w.remove('moved');
+    await w.until('finalized', async () => (await w.status('moved'))?.finalized === true);
+    await w.settle();
+    await noIpConfigOnVmPoolNics(ipc);
+    const pips = (await collect(w.sdk.network.publicIPAddresses.list(RG))).filter((p) =>
+      p.name?.startsWith(ipc),
+    );
+    assert.deepEqual(
+      pips.map((p) => p.name),
+      [],
+      'public IPs gone',
+    );
+    await assert.rejects(w.sdk.network.publicIPPrefixes.get(RG, ipc), /not found/i, 'prefix gone');
+    const lb = await w.sdk.network.loadBalancers.get(RG, 'kubeegressgateway-ilb');
+    assert.equal(lb.loadBalancingRules?.some((r) => r.name === uid) ?? false, false, 'rule gone');
   });
 
   it('deleting the last configuration of the VMSS pool empties the ILB and finalizes', async () => {
