@@ -304,7 +304,7 @@ async function reconcileRound(
   );
   if (isPendingPoolKey(poolKey)) return resolvePendingConfigurations(deps, input, configs, signal);
 
-  const entries = classify(configs, settings);
+  const entries = classify(configs, settings, await setNeighbours(deps, poolKey, configs, signal));
   const inventory = await deps.arm.listPoolInventory(
     {
       gatewayResourceGroup: settings.gatewayResourceGroup,
@@ -465,8 +465,43 @@ async function reconcileRound(
   return { kind: 'done', passes, writes, summary };
 }
 
-/** Validates every configuration of the pool and applies the cross-configuration rules. */
-function classify(configs: readonly DesiredConfiguration[], settings: ControlPlaneSettings): Entry[] {
+/**
+ * The live configurations of other pools the set rules need: read (one list of the table) only when
+ * a live configuration of this pool selects standalone VMs or names a BYO prefix.
+ */
+async function setNeighbours(
+  deps: ReconcileDeps,
+  poolKey: string,
+  configs: readonly DesiredConfiguration[],
+  signal: AbortSignal,
+): Promise<readonly DesiredConfiguration[]> {
+  const concerned = configs.some((c) => {
+    if (c.deletedAt !== undefined) return false;
+    const spec = validSpecOf(c.spec, deps.settings);
+    return (
+      spec !== undefined &&
+      (spec.pool.kind === 'standalone-vms' ||
+        (spec.egress.kind === 'public' && spec.egress.prefix.kind === 'byo'))
+    );
+  });
+  if (!concerned) return [];
+  return (await deps.state.listAllConfigurations(signal)).filter(
+    (c) => c.poolKey !== poolKey && c.deletedAt === undefined && c.finalizedAt === undefined,
+  );
+}
+
+/**
+ * Validates every configuration of the pool and applies the rules between configurations
+ * (core `validateConfigurationSet`) over the pool's live ones together with `neighbours`, the live
+ * configurations of other pools: two partly overlapping standalone VM sets are two pools, and a BYO
+ * prefix is one Azure resource whichever pool names it. Every pool applies the rules to the same set
+ * in the same order, so they agree on which configuration keeps a contested VM or prefix.
+ */
+function classify(
+  configs: readonly DesiredConfiguration[],
+  settings: ControlPlaneSettings,
+  neighbours: readonly DesiredConfiguration[] = [],
+): Entry[] {
   const entries: Entry[] = [...configs]
     .sort((a, b) => cmp(`${a.namespace}/${a.name}/${a.uid}`, `${b.namespace}/${b.name}/${b.uid}`))
     .map((config) => {
@@ -481,8 +516,14 @@ function classify(configs: readonly DesiredConfiguration[], settings: ControlPla
         : { config, deleting, problem: invalidSpec(v.problems) };
     });
   const valid = entries.filter((e) => !e.deleting && e.spec !== undefined && e.problem === undefined);
+  const own = new Set(configs.map((c) => c.uid));
+  const others = neighbours.flatMap((config) => {
+    if (own.has(config.uid) || config.deletedAt !== undefined) return [];
+    const v = validateStaticGatewayConfiguration(config.spec, { subscriptionId: settings.subscriptionId });
+    return v.kind === 'valid' ? [{ config, spec: v.spec }] : [];
+  });
   const setProblems = validateConfigurationSet(
-    valid.map((e) => ({
+    [...valid, ...others].map((e) => ({
       uid: e.config.uid,
       namespace: e.config.namespace,
       name: e.config.name,

@@ -100,6 +100,11 @@ export interface ConfigurationStore {
     input: { readonly clusterId: string },
     signal: AbortSignal,
   ): Promise<readonly DesiredConfiguration[]>;
+  /**
+   * Every configuration of every cluster, tombstones included, ordered by cluster and uid: for the rules
+   * between configurations of different pools (a VM or a BYO prefix is one Azure resource).
+   */
+  listAllConfigurations(signal: AbortSignal): Promise<readonly DesiredConfiguration[]>;
   /** All configurations (every cluster) resolving to a pool, tombstones included, ordered by cluster and uid. */
   listConfigurationsByPool(
     input: { readonly poolKey: string },

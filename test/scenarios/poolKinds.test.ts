@@ -181,4 +181,41 @@ describe('a configuration on each pool kind, through the control plane', () => {
     await w.settle();
     assert.deepEqual([...w.writes().keys()], [], 'no ARM write');
   });
+
+  it('standalone VM sets that partly overlap are two pools: the later one is refused, naming the VM and the field', async () => {
+    await w.apply('standalone-lone', {
+      gatewayProfile: {
+        standaloneVMProfile: { vmResourceGroup: RG, vmNames: ['standalone-2'], publicIpPrefixSize: 31 },
+      },
+      provisionPublicIps: true,
+    });
+    const item = await w.waitFor('standalone-lone', 'InvalidSpec');
+    assert.match(
+      item.status.conditions?.[0]?.message ?? '',
+      /spec\.gatewayProfile\.standaloneVMProfile\.vmNames: shares VM\(s\) standalone-2 with default\/standalone-gw/,
+    );
+    await w.settle();
+    const nic = await w.sdk.network.networkInterfaces.get(RG, 'standalone-2-nic');
+    assert.equal(
+      nic.ipConfigurations?.some((c) => c.name === `egressgateway-${w.uidOf('standalone-lone')}`),
+      false,
+      'nothing of the refused configuration on the shared VM',
+    );
+    assert.equal(readyOf(await w.status('standalone-gw')), 'True/Reconciled', 'the first one keeps working');
+  });
+
+  it('a BYO prefix already serving a configuration in another pool is refused, naming the field', async () => {
+    const byo = await w.sdk.network.publicIPPrefixes.get(RG, 'customer-owned');
+    await w.apply('byo-other', {
+      gatewayNodepoolName: 'vmgw',
+      provisionPublicIps: true,
+      publicIpPrefixId: byo.id!,
+    });
+    const item = await w.waitFor('byo-other', 'InvalidSpec');
+    assert.match(
+      item.status.conditions?.[0]?.message ?? '',
+      /spec\.publicIpPrefixId: is already used by default\/byo-gw/,
+    );
+    assert.equal(readyOf(await w.status('byo-gw')), 'True/Reconciled', 'the first one keeps working');
+  });
 });

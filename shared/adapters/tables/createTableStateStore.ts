@@ -185,6 +185,10 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
       return rows.map(toConfiguration);
     },
 
+    async listAllConfigurations(signal) {
+      return (await (await configs(signal)).query({}, signal)).map(toConfiguration);
+    },
+
     async listConfigurationsByPool(input, signal) {
       key('poolKey', input.poolKey);
       const rows = await (

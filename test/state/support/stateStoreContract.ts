@@ -206,6 +206,10 @@ export function stateStoreContract(
         ),
         ['cluster-a/u2', 'cluster-b/u3'],
       );
+      assert.deepEqual(
+        (await store.listAllConfigurations(signal)).map((c) => `${c.clusterId}/${c.uid}/${c.poolKey}`),
+        ['cluster-a/u1/vmss:rg:other', 'cluster-a/u2/vmss:rg:gw', 'cluster-b/u3/vmss:rg:gw'],
+      );
     });
 
     full(
