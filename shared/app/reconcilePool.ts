@@ -518,9 +518,8 @@ function classify(
   const valid = entries.filter((e) => !e.deleting && e.spec !== undefined && e.problem === undefined);
   const own = new Set(configs.map((c) => c.uid));
   const others = neighbours.flatMap((config) => {
-    if (own.has(config.uid) || config.deletedAt !== undefined) return [];
-    const v = validateStaticGatewayConfiguration(config.spec, { subscriptionId: settings.subscriptionId });
-    return v.kind === 'valid' ? [{ config, spec: v.spec }] : [];
+    const spec = own.has(config.uid) ? undefined : validSpecOf(config.spec, settings);
+    return spec === undefined ? [] : [{ config, spec }];
   });
   const setProblems = validateConfigurationSet(
     [...valid, ...others].map((e) => ({

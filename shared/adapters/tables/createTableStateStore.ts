@@ -278,14 +278,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
       assertHolder(input.holderId, input.durationMs);
       const t = await pools(signal);
       return withRetries('renew pool lease', async () => {
-        const row = await t.get(input.poolKey, POOL_ROW, signal);
-        if (!row || str(row.props, 'leaseHolder') !== input.holderId)
-          throw new ConflictError(
-            `the lease of pool ${input.poolKey} is no longer held by ${input.holderId}`,
-            {
-              detail: 'LeaseLost',
-            },
-          );
+        const row = heldLeaseRow(await t.get(input.poolKey, POOL_ROW, signal), input);
         const expiresAt = new Date(clock.now().getTime() + input.durationMs);
         await t.replace(
           {
@@ -310,14 +303,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
       assertHolder(input.holderId, input.durationMs);
       const t = await pools(signal);
       return withRetries('complete pool reconcile', async () => {
-        const row = await t.get(input.poolKey, POOL_ROW, signal);
-        if (!row || str(row.props, 'leaseHolder') !== input.holderId)
-          throw new ConflictError(
-            `the lease of pool ${input.poolKey} is no longer held by ${input.holderId}`,
-            {
-              detail: 'LeaseLost',
-            },
-          );
+        const row = heldLeaseRow(await t.get(input.poolKey, POOL_ROW, signal), input);
         const now = clock.now();
         const dirty = int(row.props, 'dirtyGeneration');
         const succeeded = input.outcome.kind === 'succeeded';
@@ -576,6 +562,18 @@ function assertHolder(holderId: string, durationMs: number): void {
     throw new ValidationError([
       { field: 'durationMs', message: 'must be a positive number of milliseconds' },
     ]);
+}
+
+/** The pool row while `input.holderId` holds its lease; a `LeaseLost` conflict otherwise. */
+function heldLeaseRow(
+  row: TableRow | undefined,
+  input: { readonly poolKey: string; readonly holderId: string },
+): TableRow {
+  if (!row || str(row.props, 'leaseHolder') !== input.holderId)
+    throw new ConflictError(`the lease of pool ${input.poolKey} is no longer held by ${input.holderId}`, {
+      detail: 'LeaseLost',
+    });
+  return row;
 }
 
 /** a < b → negative. */
