@@ -91,11 +91,12 @@ export function createAdminHandler(deps: () => AdminDeps) {
       const reconcile = /^pools\/([^/]+)\/reconcile$/.exec(path);
       if (method === 'POST' && reconcile !== null) {
         const poolKey = decodeURIComponent(reconcile[1] ?? '');
-        const { dirtyGeneration } = await requestReconcile(
+        const [requested] = await requestReconcile(
           d,
-          { poolKey, reason: `admin ${ctx.invocationId}` },
+          { poolKeys: [poolKey], reason: `admin ${ctx.invocationId}` },
           signal,
         );
+        const dirtyGeneration = requested?.dirtyGeneration;
         invocationLogger(ctx).info('admin: reconcile requested', { poolKey, dirtyGeneration });
         return json(202, { poolKey, dirtyGeneration });
       }

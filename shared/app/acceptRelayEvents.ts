@@ -20,7 +20,7 @@
  * - DELETED, or any event whose object has `metadata.deletionTimestamp`: the configuration becomes a
  *   tombstone (deletion is final for a uid). With no pool (never valid), nothing exists in Azure: it is
  *   finalized at once. Otherwise its pool's reconcile removes its Azure resources and finalizes it.
- * - Versions are ordered by generation, then resourceVersion (configVersionOf.ts): older events are
+ * - Versions are ordered by generation, then resourceVersion (core configVersion.ts): older events are
  *   `stale`, repeats are `unchanged` — replays, duplicates and reordering are harmless.
  * - Full SYNC: every stored live configuration of the cluster missing from the list is deleted, unless
  *   it may have been created after the relay took the list: its resourceVersion is newer than every
@@ -29,6 +29,8 @@
  *   tombstone is final), while a missed DELETED is still healed by the next SYNC.
  * Every pool touched — a configuration's pool, and the pool it left — is marked dirty and enqueued.
  */
+import { compareVersions, configVersionOf, isCoveredBy } from '../core/configVersion.js';
+import { invalidSpecProblem } from '../core/preparePool.js';
 import { parseRelayEventsRequest, isFullSync, type RelayEvent } from '../core/relayContract.js';
 import { RELAY_SIGNATURE_WINDOW_SECONDS } from '../core/wellKnown.js';
 import type { FieldProblem } from '../core/errors.js';
@@ -37,7 +39,6 @@ import { validateStaticGatewayConfiguration } from '../core/validateStaticGatewa
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type {
-  ConfigVersion,
   ConfigurationStore,
   DesiredConfiguration,
   PoolStore,
@@ -46,10 +47,10 @@ import type {
 } from '../ports/stateStore.js';
 import type { WorkQueue } from '../ports/workQueue.js';
 import { authenticateRelayRequest, type RelayAuth, type SignedRequest } from './authenticateRelayRequest.js';
-import { configVersionOf, isCoveredBy } from './configVersionOf.js';
 import type { ControlPlaneSettings } from './controlPlaneSettings.js';
 import { poolKeyForSpec } from './poolKeyForSpec.js';
 import { putConfigurationStatus } from './putConfigurationStatus.js';
+import { requestReconcile } from './requestReconcile.js';
 
 /** What the use case needs. */
 export interface AcceptRelayEventsDeps {
@@ -144,15 +145,16 @@ export async function acceptRelayEvents(
   }
 
   const pools = [...touched].sort();
-  for (const poolKey of pools) {
-    // Pools whose configurations changed are marked dirty again now that every configuration of this
-    // request is stored: the mark taken before the first store may already have been reported handled
-    // by a reconcile round that ran between two stores and listed only part of them (found by the
-    // control-plane bench: configurations waited for the resync timer). A repeat or stale event only
-    // re-enqueues (a clean pool's reconcile returns at once), which also completes a failed attempt.
-    if (dirty.has(poolKey) || dirtyAfter.has(poolKey)) await deps.state.markPoolDirty({ poolKey }, signal);
+  // Pools whose configurations changed are marked dirty again now that every configuration of this
+  // request is stored: the mark taken before the first store may already have been reported handled
+  // by a reconcile round that ran between two stores and listed only part of them (found by the
+  // control-plane bench: configurations waited for the resync timer).
+  const changed = pools.filter((k) => dirty.has(k) || dirtyAfter.has(k));
+  await requestReconcile(deps, { poolKeys: changed, reason: `relay ${clusterId}` }, signal);
+  // A repeat or stale event only re-enqueues, without new dirt (a clean pool's reconcile returns at
+  // once), which also completes a failed attempt.
+  for (const poolKey of pools.filter((k) => !changed.includes(k)))
     await deps.queue.enqueue({ poolKey, reason: `relay ${clusterId}` }, signal);
-  }
   deps.logger.info('relayEvents: accepted', {
     clusterId,
     events: events.length,
@@ -210,8 +212,9 @@ async function acceptEvent(
               }),
         })
       : (stored?.poolKey ?? '');
-  // Mark the pools dirty BEFORE storing a newer version: if anything fails after this, the dirt stays
-  // recorded, and the relay's retry (which then finds the version stored) still enqueues the pool.
+  // Mark the pools dirty BEFORE storing a newer version (a write-ahead mark; the request itself is made
+  // once every event is stored): if anything fails after this, the dirt stays recorded, and the
+  // relay's retry (which then finds the version stored) still enqueues the pool.
   const newer =
     stored === undefined || (stored.deletedAt === undefined && compareVersions(version, stored.version) > 0);
   const pools = [poolKey, stored?.poolKey ?? ''].filter((k, i, all) => k !== '' && all.indexOf(k) === i);
@@ -239,10 +242,7 @@ async function acceptEvent(
         status: {
           uid: metadata.uid,
           generation: version.generation,
-          problem: {
-            reason: 'InvalidSpec',
-            message: validation.problems.map((p) => `${p.field}: ${p.message}`).join('; '),
-          },
+          problem: invalidSpecProblem(validation.problems),
         },
       },
       signal,
@@ -330,8 +330,4 @@ async function markOnce(
   if (marked.has(poolKey)) return;
   marked.add(poolKey);
   await deps.state.markPoolDirty({ poolKey }, signal);
-}
-
-function compareVersions(a: ConfigVersion, b: ConfigVersion): number {
-  return a.generation - b.generation || a.sequence - b.sequence;
 }

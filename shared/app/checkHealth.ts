@@ -7,7 +7,7 @@ import type { ArmInventory } from '../ports/armInventory.js';
 import type { Clock } from '../ports/clock.js';
 import type { PoolStore } from '../ports/stateStore.js';
 import type { ControlPlaneSettings } from './controlPlaneSettings.js';
-import { messageOf } from './reconcilePool.js';
+import { errorMessage } from '../core/errors.js';
 
 /** One dependency's check. */
 export interface HealthCheck {
@@ -41,7 +41,7 @@ export async function checkHealth(
       await run(s);
       return { ok: true, latencyMs: deps.clock.nowMs() - started };
     } catch (e) {
-      return { ok: false, latencyMs: deps.clock.nowMs() - started, error: messageOf(e) };
+      return { ok: false, latencyMs: deps.clock.nowMs() - started, error: errorMessage(e) };
     }
   };
   const [storage, arm] = await Promise.all([

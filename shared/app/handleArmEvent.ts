@@ -5,7 +5,7 @@
  * Events are hints (DESIGN.md): normalised by shared/core/normalizeArmEvent.ts, mapped to the pools
  * egret knows (the pools table, with each pool's remembered members and prefixes) by
  * `poolKeysForResource`, deduplicated by event id (Event Grid delivers at least once), then each pool
- * is marked dirty and enqueued. Unknown event types, failed operations, unrelated resources and
+ * is marked dirty and enqueued (requestReconcile.ts). Unknown event types, failed operations, unrelated resources and
  * malformed events are logged and ignored — never failed, so Event Grid does not retry them. If
  * marking or enqueueing fails after the id was recorded, the id is forgotten again and the error
  * rethrown, so Event Grid's redelivery is handled.
@@ -17,6 +17,7 @@ import type { EventDedupeStore, PoolStore } from '../ports/stateStore.js';
 import type { WorkQueue } from '../ports/workQueue.js';
 import { loadBalancerIdOf, type ControlPlaneSettings } from './controlPlaneSettings.js';
 import { knownPoolsOf } from './poolSummary.js';
+import { requestReconcile } from './requestReconcile.js';
 
 /** How long an event id is remembered (Event Grid retries for up to 24 h). */
 export const EVENT_ID_TTL_MS = 24 * 60 * 60 * 1000;
@@ -64,10 +65,11 @@ export async function handleArmEvent(
     return { kind: 'duplicate', eventId: n.eventId };
   }
   try {
-    for (const poolKey of pools) {
-      await deps.state.markPoolDirty({ poolKey }, signal);
-      await deps.queue.enqueue({ poolKey, reason: `arm-event ${n.operation} ${n.resource.id}` }, signal);
-    }
+    await requestReconcile(
+      deps,
+      { poolKeys: pools, reason: `arm-event ${n.operation} ${n.resource.id}` },
+      signal,
+    );
   } catch (e) {
     await deps.state.forgetEvent({ eventId: n.eventId }, signal).catch(() => undefined);
     throw e;

@@ -3,7 +3,6 @@
  * over), project, store only when it changed (StatusStore.putStatus compares canonical JSON), so
  * identical reconciles never rewrite status.
  */
-import type { ReadyReason } from '../core/conditions.js';
 import { projectStatus, type ProjectStatusInput, type StatusProjection } from '../core/projectStatus.js';
 import type { StaticGatewayConfigurationStatus } from '../core/staticGatewayConfiguration.js';
 import type { Clock } from '../ports/clock.js';
@@ -35,12 +34,6 @@ export async function putConfigurationStatus(
   });
   const { changed } = await deps.state.putStatus({ ...key, status: projection.status }, signal);
   return { ...projection, changed };
-}
-
-/** A problem that stops a configuration before or during planning. */
-export interface ConfigurationProblem {
-  readonly reason: ReadyReason;
-  readonly message: string;
 }
 
 /** RFC 3339 without fractions, as Kubernetes writes condition times. */

@@ -13,15 +13,16 @@
  * pool is re-enqueued and the lease released.
  *
  * ## One round: observe → plan → apply, until the plan is empty
- * 1. Load the pool's configurations (every cluster; tombstones until finalized) and validate them.
- *    Invalid ones (and ones breaking cross-configuration rules, or asking another prefix length than
- *    the pool's first public configuration) are left out of the plan with a condition — no Azure
- *    write is made for them — and their existing Azure resources are kept (orphans policy `keep`).
- *    Otherwise the stored list is authoritative for the pool and egret-named resources of unknown
- *    configurations (e.g. one that moved to another pool) are removed (`delete`).
- * 2. Resolve the pool's identity (unique id, prefix length) from ARM inventory; if no configuration
- *    resolves, from what the last successful reconcile remembered (poolSummary.ts), so deletions still
- *    clean up the ILB of a pool whose VMSS is gone.
+ * 1. Load the pool's configurations (every cluster; tombstones until finalized), the live ones of
+ *    other pools when the set rules need them, ARM inventory and the stored summary; core
+ *    preparePool.ts decides the rest, validating each configuration once: which are left out of the
+ *    plan with a condition (invalid, breaking cross-configuration rules, asking another prefix length
+ *    than the pool's first public configuration — no Azure write for them, their resources kept:
+ *    orphans `keep`; otherwise the stored list is authoritative and orphans are removed: `delete`),
+ *    the pool's identity (from inventory, else what the last successful reconcile remembered,
+ *    poolSummary.ts, so deletions still clean up the ILB of a pool whose VMSS is gone), and which
+ *    nodepool configurations move to another pool.
+ * 2. Moves are stored (requestReconcile.ts: the target pools are marked dirty first, enqueued after).
  * 3. Passes: observe the pool, plan (shared/core/planPool.ts: at most one write per Azure resource per
  *    plan), persist the plan's ports as claims, apply phase by phase (each write audited), then observe
  *    and plan again. A `ConflictError` (412 stale ETag, 409 concurrent operation) starts the next pass
@@ -33,42 +34,56 @@
  *
  * ## Failures
  * ARM throttling/5xx (`TransientError`) and refused or failed writes end the round: the pool is
- * re-enqueued with a delay (Retry-After when Azure gave one, else exponential from `retryBaseMs`, the
- * attempt counted in the request's reason) and the reconcile is recorded as failed — the dirty mark is
+ * re-enqueued with a delay (core applyReport.ts `retryDelayMs`: Retry-After when Azure gave one, else
+ * exponential from `retryBaseMs`, the attempt a typed field of the queue message) and the reconcile is recorded as failed — the dirty mark is
  * never lost. Anything else (a bug, storage down) is rethrown: the queue retries the message and moves
  * it to the poison queue after `maxDequeueCount` attempts (admin shows it); the resync timer still
  * marks the pool dirty every few minutes.
  *
  * ## Pending pools (`nodepool:<rg>:<name>`, see poolKeyForSpec.ts)
  * Their round resolves each configuration against ARM inventory and moves it to its real pool (the
- * stored row gets the control plane's next revision, configVersionOf.ts), marking that pool dirty.
+ * stored row gets the control plane's next revision, core configVersion.ts), marking that pool dirty.
  * Unresolvable ones get `PoolNotFound` / `InvalidSpec`; the resync retries them. A deleting one is
  * finalized once the managed prefix it may still own from a pool it left is gone (PoolLessDeletions).
  */
-import { isEgretError, TransientError, type FieldProblem } from '../core/errors.js';
+import {
+  assessApplyReport,
+  describeStepOutcome,
+  notConverged,
+  retryDelayMs,
+  statusProblemOf,
+  type ApplyPlanReport,
+  type RoundFailure,
+} from '../core/applyReport.js';
+import { nextLocalRevision } from '../core/configVersion.js';
+import { errorMessage, isEgretError, TransientError } from '../core/errors.js';
 import { publicIpPrefixId } from '../core/armId.js';
 import type { Plan, PlanStep } from '../core/plan.js';
 import { planLeftovers, type LeftoversPlan } from '../core/planLeftovers.js';
-import { planPool, type PlannedConfiguration } from '../core/planPool.js';
-import { resolvePool, type PoolInventory, type ResolvedPool } from '../core/pool.js';
-import type { DesiredSpec } from '../core/staticGatewayConfiguration.js';
+import { planPool } from '../core/planPool.js';
+import type { ResolvedPool } from '../core/pool.js';
 import {
-  validateConfigurationSet,
-  validateStaticGatewayConfiguration,
-} from '../core/validateStaticGatewayConfiguration.js';
+  checkConfigurations,
+  needsNeighbours,
+  preparePendingPool,
+  preparePool,
+  scaleSetsNamedBy,
+  type CheckedConfiguration,
+  type ConfigurationProblem,
+  type PoolMove,
+} from '../core/preparePool.js';
 import { managedResourceName, WIREGUARD_PORT_MAX, WIREGUARD_PORT_MIN } from '../core/wellKnown.js';
 import type { GatewayPools, ObservedPoolWorld } from '../ports/armInventory.js';
-import type { ApplyPlanReport, ArmWriteRecord, ArmWriter, StepOutcome } from '../ports/armWriter.js';
+import type { ArmWriteRecord, ArmWriter } from '../ports/armWriter.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { DesiredConfiguration, StateStore } from '../ports/stateStore.js';
 import type { WorkQueue } from '../ports/workQueue.js';
-import { validSpecOf } from './acceptRelayEvents.js';
-import { nextLocalRevision } from './configVersionOf.js';
 import { planSettingsOf, type ControlPlaneSettings } from './controlPlaneSettings.js';
 import { isPendingPoolKey } from './poolKeyForSpec.js';
 import { readPoolSummary, resolvedPoolOf, summarizePool, type PoolSummary } from './poolSummary.js';
-import { putConfigurationStatus, type ConfigurationProblem } from './putConfigurationStatus.js';
+import { putConfigurationStatus } from './putConfigurationStatus.js';
+import { requestReconcile } from './requestReconcile.js';
 
 /** Tunables (defaults in parentheses). */
 export interface ReconcileOptions {
@@ -123,8 +138,10 @@ export interface ReconcileDeps {
 /** One reconcile request (a queue message). */
 export interface ReconcileRequest {
   readonly poolKey: string;
-  /** Why (logs); `retry <n>: …` carries the attempt count of a retried failure. */
+  /** Why (logs). */
   readonly reason: string;
+  /** Failed rounds before this request (absent or 0 for a fresh request): the retry delay grows with it. */
+  readonly attempt?: number;
   /** Identifies this worker + invocation as the lease holder (Table-safe: no `/ \\ # ?`). */
   readonly holderId: string;
 }
@@ -229,11 +246,11 @@ export async function reconcilePool(
           kind: 'failed',
           passes: 0,
           writes: 0,
-          error: messageOf(e),
+          error: errorMessage(e),
           ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
         };
       } else {
-        await complete({ kind: 'failed', error: messageOf(e) }).catch(() => undefined);
+        await complete({ kind: 'failed', error: errorMessage(e) }).catch(() => undefined);
         throw e;
       }
     }
@@ -244,13 +261,15 @@ export async function reconcilePool(
     passes += result.passes;
     writes += result.writes;
     if (result.kind === 'failed') {
-      const attempt = attemptOf(request.reason) + 1;
-      const delayMs = Math.min(
-        t.maxRetryMs,
-        Math.max(result.retryAfterMs ?? 0, t.retryBaseMs * 2 ** (attempt - 1)),
-      );
+      const attempt = (request.attempt ?? 0) + 1;
+      const delayMs = retryDelayMs({
+        attempt,
+        ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+        baseMs: t.retryBaseMs,
+        maxMs: t.maxRetryMs,
+      });
       await deps.queue.enqueue(
-        { poolKey, reason: `retry ${attempt}: ${result.error}`.slice(0, 1000), delayMs },
+        { poolKey, reason: `retry: ${result.error}`.slice(0, 1000), delayMs, attempt },
         signal,
       );
       await complete({ kind: 'failed', error: result.error });
@@ -281,15 +300,8 @@ interface RoundInput {
   readonly tunables: Tunables;
 }
 
-/** A configuration of the pool as the round sees it. */
-interface Entry {
-  readonly config: DesiredConfiguration;
-  /** The valid spec (for a deleting configuration: its last spec, if valid). */
-  readonly spec?: DesiredSpec;
-  readonly deleting: boolean;
-  /** Why a live configuration is left out of the plan. */
-  problem?: ConfigurationProblem;
-}
+/** A configuration of the pool as the round sees it (validated once, core preparePool.ts). */
+type Entry = CheckedConfiguration<DesiredConfiguration>;
 
 async function reconcileRound(
   deps: ReconcileDeps,
@@ -299,27 +311,28 @@ async function reconcileRound(
   const { state, settings } = deps;
   const { poolKey } = input;
   if (!(await renew(deps, input, signal))) return { kind: 'lease-lost' };
-  const configs = (await state.listConfigurationsByPool({ poolKey }, signal)).filter(
-    (c) => c.finalizedAt === undefined,
-  );
-  if (isPendingPoolKey(poolKey)) return resolvePendingConfigurations(deps, input, configs, signal);
+  const checked = checkConfigurations(await state.listConfigurationsByPool({ poolKey }, signal), {
+    subscriptionId: settings.subscriptionId,
+  });
+  if (isPendingPoolKey(poolKey)) return resolvePendingConfigurations(deps, input, checked, signal);
 
-  const entries = classify(configs, settings, await setNeighbours(deps, poolKey, configs, signal));
+  const neighbours = needsNeighbours(checked) ? await state.listAllConfigurations(signal) : [];
   const inventory = await deps.arm.listPoolInventory(
-    {
-      gatewayResourceGroup: settings.gatewayResourceGroup,
-      profileScaleSets: entries.flatMap((e) =>
-        e.spec?.pool.kind === 'vmss'
-          ? [{ resourceGroup: e.spec.pool.resourceGroup, name: e.spec.pool.vmssName }]
-          : [],
-      ),
-    },
+    { gatewayResourceGroup: settings.gatewayResourceGroup, profileScaleSets: scaleSetsNamedBy(checked) },
     signal,
   );
   const stored = readPoolSummary(await state.getPool({ poolKey }, signal));
-  const pool = await resolveIdentity(deps, { poolKey, entries, inventory, stored }, signal);
-
-  const live = entries.filter((e) => !e.deleting);
+  const prepared = preparePool({
+    poolKey,
+    configurations: checked,
+    neighbours,
+    context: { subscriptionId: settings.subscriptionId },
+    inventory,
+    ...(stored === undefined ? {} : { remembered: resolvedPoolOf(poolKey, stored) }),
+  });
+  await moveConfigurations(deps, prepared.moves, signal);
+  const entries = prepared.configurations;
+  const { pool } = prepared;
   if (pool === undefined) {
     // Nothing to plan against: report why; a deleting configuration is finalized once what it may
     // still own without a pool (its managed prefix) is gone.
@@ -328,32 +341,14 @@ async function reconcileRound(
     return poolLess.result();
   }
 
-  const excluded = live.filter((e) => e.problem !== undefined);
-  const planned: PlannedConfiguration[] = entries
-    .filter((e) => e.problem === undefined && (e.deleting || e.spec !== undefined))
-    .map((e) => ({
-      uid: e.config.uid,
-      namespace: e.config.namespace,
-      name: e.config.name,
-      state: e.deleting
-        ? { kind: 'deleting', ...(e.spec === undefined ? {} : { egress: e.spec.egress }) }
-        : { kind: 'present', egress: (e.spec as DesiredSpec).egress },
-    }));
-  const planSettings = planSettingsOf(settings, excluded.length === 0 ? 'delete' : 'keep');
-  // Every configuration of the pool, excluded ones too: their prefixes must be seen (and kept).
-  const owners = entries.map((e) => ({
-    uid: e.config.uid,
-    state:
-      e.spec === undefined
-        ? { kind: 'deleting' as const }
-        : { kind: 'deleting' as const, egress: e.spec.egress },
-  }));
+  const planSettings = planSettingsOf(settings, prepared.orphans);
+  const owners = prepared.owners;
   const observe = (): Promise<ObservedPoolWorld> =>
     deps.arm.observePoolWorld({ pool: pool.ref, configurations: owners, settings: planSettings }, signal);
   const plan = async (world: ObservedPoolWorld): Promise<Plan> =>
     planPool({
       pool,
-      configurations: planned,
+      configurations: prepared.planned,
       ...world,
       portClaims: (await state.listPortClaims({ poolKey }, signal)).map((c) => ({
         configUid: c.configUid,
@@ -366,20 +361,10 @@ async function reconcileRound(
   let writes = 0;
   let world = await observe();
   let current = await plan(world);
-  let failure:
-    | {
-        readonly reason: 'AzureError' | 'Reconciling';
-        readonly message: string;
-        readonly retryAfterMs?: number;
-        readonly minDelayMs?: number;
-      }
-    | undefined;
+  let failure: RoundFailure | undefined;
   while (current.steps.length > 0) {
     if (passes >= input.tunables.maxPasses) {
-      failure = {
-        reason: 'Reconciling',
-        message: `not converged after ${passes} passes; ${current.steps.length} writes still planned`,
-      };
+      failure = notConverged({ passes, stepsLeft: current.steps.length });
       break;
     }
     passes++;
@@ -405,29 +390,19 @@ async function reconcileRound(
     if (leaseLost) return { kind: 'lease-lost' };
     world = await observe();
     current = await plan(world);
-    if (report.completed) continue;
-    const failed = report.steps.filter((s) => s.outcome.kind !== 'ok' && s.outcome.kind !== 'skipped');
-    const worst = failed.find((s) => s.outcome.kind !== 'conflict') ?? failed[0];
-    if (worst === undefined || worst.outcome.kind === 'conflict') {
+    const assessed = assessApplyReport(report, { retryBaseMs: input.tunables.retryBaseMs });
+    if (assessed.kind === 'completed') continue;
+    if (assessed.kind === 'conflict') {
+      const { step } = assessed;
       deps.logger.info('reconcile: conflict; re-observing', {
         poolKey,
-        ...(worst === undefined
+        ...(step === undefined
           ? {}
-          : { resourceId: worst.resourceId, error: describeOutcome(worst.outcome) }),
+          : { resourceId: step.resourceId, error: describeStepOutcome(step.outcome) }),
       });
       continue;
     }
-    const outcome = worst.outcome;
-    failure = {
-      reason: 'AzureError',
-      message: `${worst.kind} ${worst.resourceId}: ${describeOutcome(outcome)}`,
-      ...(outcome.kind === 'transient'
-        ? outcome.retryAfterMs === undefined
-          ? {}
-          : { retryAfterMs: outcome.retryAfterMs }
-        : // Refused (a person must act, e.g. SubnetIsFull) or failed (a bug): do not hot-loop.
-          { minDelayMs: input.tunables.retryBaseMs * 15 }),
-    };
+    failure = assessed.failure;
     break;
   }
 
@@ -436,13 +411,11 @@ async function reconcileRound(
   for (const e of entries) {
     const outcome = current.outcomes.find((o) => o.uid === e.config.uid);
     const steps = e.deleting ? [] : pending(e);
-    const problem =
-      e.problem ??
-      (steps.length === 0
-        ? undefined
-        : failure === undefined
-          ? { reason: 'Reconciling' as const, message: `waiting for Azure: ${summarize(steps)}` }
-          : { reason: failure.reason, message: failure.message });
+    const problem = statusProblemOf({
+      ...(e.problem === undefined ? {} : { problem: e.problem }),
+      ...(steps.length === 0 ? {} : { waitingFor: summarize(steps) }),
+      ...(failure === undefined ? {} : { failure }),
+    });
     await writeStatus(
       deps,
       e,
@@ -466,227 +439,61 @@ async function reconcileRound(
 }
 
 /**
- * The live configurations of other pools the set rules need: read (one list of the table) only when
- * a live configuration of this pool selects standalone VMs or names a BYO prefix.
+ * Stores each moved configuration under its new pool key (the control plane's next revision). The
+ * targets are marked dirty before the rows move (so nothing is lost if a write fails) and enqueued
+ * once afterwards, so moving many configurations makes one reconcile that plans them together.
  */
-async function setNeighbours(
+async function moveConfigurations(
   deps: ReconcileDeps,
-  poolKey: string,
-  configs: readonly DesiredConfiguration[],
-  signal: AbortSignal,
-): Promise<readonly DesiredConfiguration[]> {
-  const concerned = configs.some((c) => {
-    if (c.deletedAt !== undefined) return false;
-    const spec = validSpecOf(c.spec, deps.settings);
-    return (
-      spec !== undefined &&
-      (spec.pool.kind === 'standalone-vms' ||
-        (spec.egress.kind === 'public' && spec.egress.prefix.kind === 'byo'))
-    );
-  });
-  if (!concerned) return [];
-  return (await deps.state.listAllConfigurations(signal)).filter(
-    (c) => c.poolKey !== poolKey && c.deletedAt === undefined && c.finalizedAt === undefined,
-  );
-}
-
-/**
- * Validates every configuration of the pool and applies the rules between configurations
- * (core `validateConfigurationSet`) over the pool's live ones together with `neighbours`, the live
- * configurations of other pools: two partly overlapping standalone VM sets are two pools, and a BYO
- * prefix is one Azure resource whichever pool names it. Every pool applies the rules to the same set
- * in the same order, so they agree on which configuration keeps a contested VM or prefix.
- */
-function classify(
-  configs: readonly DesiredConfiguration[],
-  settings: ControlPlaneSettings,
-  neighbours: readonly DesiredConfiguration[] = [],
-): Entry[] {
-  const entries: Entry[] = [...configs]
-    .sort((a, b) => cmp(`${a.namespace}/${a.name}/${a.uid}`, `${b.namespace}/${b.name}/${b.uid}`))
-    .map((config) => {
-      const deleting = config.deletedAt !== undefined;
-      if (deleting) {
-        const spec = validSpecOf(config.spec, settings);
-        return { config, deleting, ...(spec === undefined ? {} : { spec }) };
-      }
-      const v = validateStaticGatewayConfiguration(config.spec, { subscriptionId: settings.subscriptionId });
-      return v.kind === 'valid'
-        ? { config, deleting, spec: v.spec }
-        : { config, deleting, problem: invalidSpec(v.problems) };
-    });
-  const valid = entries.filter((e) => !e.deleting && e.spec !== undefined && e.problem === undefined);
-  const own = new Set(configs.map((c) => c.uid));
-  const others = neighbours.flatMap((config) => {
-    const spec = own.has(config.uid) ? undefined : validSpecOf(config.spec, settings);
-    return spec === undefined ? [] : [{ config, spec }];
-  });
-  const setProblems = validateConfigurationSet(
-    [...valid, ...others].map((e) => ({
-      uid: e.config.uid,
-      namespace: e.config.namespace,
-      name: e.config.name,
-      spec: e.spec as DesiredSpec,
-    })),
-  );
-  for (const p of setProblems) {
-    const e = entries.find((x) => x.config.uid === p.uid);
-    if (e !== undefined) e.problem = invalidSpec(p.problems);
-  }
-  return entries;
-}
-
-/**
- * The pool's identity: resolved from inventory through the first (by namespace/name) live
- * configuration whose spec resolves to this pool, else a deleting one, else the stored summary.
- * Live configurations that do not resolve here get a problem; a nodepool configuration that now
- * resolves to another pool is moved there. The prefix length is the first public configuration's;
- * public configurations asking another length get a problem.
- */
-async function resolveIdentity(
-  deps: ReconcileDeps,
-  input: {
-    readonly poolKey: string;
-    readonly entries: Entry[];
-    readonly inventory: PoolInventory;
-    readonly stored: PoolSummary | undefined;
-  },
-  signal: AbortSignal,
-): Promise<ResolvedPool | undefined> {
-  const { poolKey, entries, inventory } = input;
-  const moved = new Set<string>();
-  let live: ResolvedPool | undefined;
-  let deleting: ResolvedPool | undefined;
-  let length: { readonly value: number; readonly owner: Entry } | undefined;
-  for (const e of entries) {
-    if (e.spec === undefined || e.problem !== undefined) continue;
-    const r = resolvePool(e.spec, inventory);
-    if (r.kind !== 'resolved') {
-      if (!e.deleting)
-        e.problem =
-          r.kind === 'not-found'
-            ? { reason: 'PoolNotFound', message: r.message }
-            : { reason: 'InvalidSpec', message: `${r.field}: ${r.message}` };
-      continue;
-    }
-    if (r.pool.key !== poolKey) {
-      if (e.deleting) continue;
-      if (e.spec.pool.kind === 'nodepool') {
-        await moveConfiguration(deps, e.config, r.pool.key, moved, signal);
-        e.problem = { reason: 'Reconciling', message: `moving to gateway pool ${r.pool.key}` };
-      } else {
-        e.problem = { reason: 'PoolNotFound', message: `the spec resolves to gateway pool ${r.pool.key}` };
-      }
-      continue;
-    }
-    if (e.deleting) {
-      deleting ??= r.pool;
-      continue;
-    }
-    live ??= r.pool;
-    if (e.spec.egress.kind !== 'public' || r.pool.prefixLength === undefined) continue;
-    if (length === undefined) length = { value: r.pool.prefixLength, owner: e };
-    else if (length.value !== r.pool.prefixLength) {
-      const field =
-        e.spec.pool.field === 'spec.gatewayNodepoolName'
-          ? e.spec.pool.field
-          : `${e.spec.pool.field}.publicIpPrefixSize`;
-      e.problem = {
-        reason: 'InvalidSpec',
-        message:
-          `${field}: asks for /${r.pool.prefixLength} but ${length.owner.config.namespace}/${length.owner.config.name} ` +
-          `on the same gateway pool uses /${length.value}; configurations of one pool share one prefix length`,
-      };
-    }
-  }
-  await enqueueTargets(deps, moved, signal);
-  const base = live ?? deleting;
-  if (base === undefined)
-    return input.stored === undefined ? undefined : resolvedPoolOf(poolKey, input.stored);
-  return {
-    ref: base.ref,
-    key: base.key,
-    uniqueId: base.uniqueId,
-    ...(length === undefined ? {} : { prefixLength: length.value }),
-  };
-}
-
-/**
- * Stores a configuration under another pool key (the control plane's next revision). The target is
- * marked dirty first (so nothing is lost if the write fails) and enqueued by the caller once per round,
- * so moving many configurations makes one reconcile that plans them together.
- */
-async function moveConfiguration(
-  deps: ReconcileDeps,
-  config: DesiredConfiguration,
-  poolKey: string,
-  targets: Set<string>,
+  moves: readonly PoolMove<DesiredConfiguration>[],
   signal: AbortSignal,
 ): Promise<void> {
-  if (!targets.has(poolKey)) await deps.state.markPoolDirty({ poolKey }, signal);
-  targets.add(poolKey);
-  const outcome = await deps.state.upsertConfiguration(
-    {
-      clusterId: config.clusterId,
-      uid: config.uid,
-      namespace: config.namespace,
-      name: config.name,
-      poolKey,
-      version: nextLocalRevision(config.version),
-      spec: config.spec,
-    },
+  if (moves.length === 0) return;
+  const afterMarking = async (): Promise<void> => {
+    for (const { config, to } of moves) {
+      const outcome = await deps.state.upsertConfiguration(
+        {
+          clusterId: config.clusterId,
+          uid: config.uid,
+          namespace: config.namespace,
+          name: config.name,
+          poolKey: to,
+          version: nextLocalRevision(config.version),
+          spec: config.spec,
+        },
+        signal,
+      );
+      if (outcome === 'updated')
+        deps.logger.info('reconcile: configuration resolved to its gateway pool', {
+          uid: config.uid,
+          from: config.poolKey,
+          to,
+        });
+    }
+  };
+  await requestReconcile(
+    deps,
+    { poolKeys: moves.map((m) => m.to), reason: 'configurations resolved to this pool', afterMarking },
     signal,
   );
-  if (outcome === 'updated')
-    deps.logger.info('reconcile: configuration resolved to its gateway pool', {
-      uid: config.uid,
-      from: config.poolKey,
-      to: poolKey,
-    });
-}
-
-/** Enqueues every pool configurations were moved to. */
-async function enqueueTargets(
-  deps: ReconcileDeps,
-  targets: ReadonlySet<string>,
-  signal: AbortSignal,
-): Promise<void> {
-  for (const poolKey of [...targets].sort())
-    await deps.queue.enqueue({ poolKey, reason: 'configurations resolved to this pool' }, signal);
 }
 
 /** The round of a pending (unresolved nodepool) key. */
 async function resolvePendingConfigurations(
   deps: ReconcileDeps,
   input: RoundInput,
-  configs: readonly DesiredConfiguration[],
+  entries: readonly Entry[],
   signal: AbortSignal,
 ): Promise<RoundResult> {
   const poolLess = new PoolLessDeletions(deps, input);
-  if (configs.length === 0) return poolLess.result();
-  const entries = classify(configs, deps.settings);
+  if (entries.length === 0) return poolLess.result();
   const inventory = await deps.arm.listPoolInventory(
     { gatewayResourceGroup: deps.settings.gatewayResourceGroup, profileScaleSets: [] },
     signal,
   );
-  const targets = new Set<string>();
-  for (const e of entries) {
-    if (e.deleting || e.spec === undefined || e.problem !== undefined) {
-      await poolLess.writeStatus(e, signal);
-      continue;
-    }
-    const r = resolvePool(e.spec, inventory);
-    if (r.kind === 'resolved') {
-      await moveConfiguration(deps, e.config, r.pool.key, targets, signal);
-      continue;
-    }
-    e.problem =
-      r.kind === 'not-found'
-        ? { reason: 'PoolNotFound', message: r.message }
-        : { reason: 'InvalidSpec', message: `${r.field}: ${r.message}` };
-    await writeStatus(deps, e, { problem: e.problem }, signal);
-  }
-  await enqueueTargets(deps, targets, signal);
+  const prepared = preparePendingPool({ configurations: entries, inventory });
+  for (const e of prepared.stay) await poolLess.writeStatus(e, signal);
+  await moveConfigurations(deps, prepared.moves, signal);
   return poolLess.result();
 }
 
@@ -879,23 +686,8 @@ async function audit(
     // The write happened (or failed) in Azure either way; losing its audit row must not undo the pass.
     deps.logger.error('reconcile: audit append failed', {
       resourceId: record.resourceId,
-      error: messageOf(e),
+      error: errorMessage(e),
     });
-  }
-}
-
-function describeOutcome(outcome: StepOutcome): string {
-  switch (outcome.kind) {
-    case 'ok':
-      return 'ok';
-    case 'skipped':
-      return 'skipped';
-    case 'failed':
-      return `${outcome.errorCode}${outcome.code === undefined ? '' : ` (${outcome.code})`}: ${outcome.message}`;
-    case 'conflict':
-    case 'transient':
-    case 'refused':
-      return `${outcome.code === undefined ? '' : `${outcome.code}: `}${outcome.message}`;
   }
 }
 
@@ -933,18 +725,6 @@ function summarize(steps: readonly PlanStep[]): string {
   return steps.length > 3 ? `${shown.join(', ')} and ${steps.length - 3} more` : shown.join(', ');
 }
 
-function invalidSpec(problems: readonly FieldProblem[]): ConfigurationProblem {
-  return {
-    reason: 'InvalidSpec',
-    message: problems.map((p) => `${p.field}: ${p.message}`).join('; ') || 'the spec is invalid',
-  };
-}
-
-function attemptOf(reason: string): number {
-  const m = /^retry (\d+):/.exec(reason);
-  return m === null ? 0 : Number(m[1]);
-}
-
 function tunables(o: ReconcileOptions | undefined): Tunables {
   return {
     leaseMs: o?.leaseMs ?? 120_000,
@@ -955,14 +735,4 @@ function tunables(o: ReconcileOptions | undefined): Tunables {
     maxRetryMs: o?.maxRetryMs ?? 300_000,
     applyConcurrency: o?.applyConcurrency ?? 8,
   };
-}
-
-/** An error's message (with Azure's code when the adapter kept it). */
-export function messageOf(e: unknown): string {
-  if (isEgretError(e)) return e.detail === undefined ? e.message : `${e.message} (${e.detail})`;
-  return e instanceof Error ? e.message : String(e);
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -9,6 +9,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { ConfigurationStore, EventDedupeStore, PoolStore } from '../ports/stateStore.js';
 import type { WorkQueue } from '../ports/workQueue.js';
+import { requestReconcile } from './requestReconcile.js';
 
 /** Finalized tombstones are kept this long: longer than the relay's signature window and its SYNC period. */
 export const TOMBSTONE_RETENTION_MS = 60 * 60 * 1000;
@@ -33,10 +34,7 @@ export interface ResyncResult {
 /** Marks every pool dirty, enqueues it, and sweeps expired rows. */
 export async function resyncPools(deps: ResyncDeps, signal: AbortSignal): Promise<ResyncResult> {
   const pools = (await deps.state.listPools(signal)).map((p) => p.poolKey);
-  for (const poolKey of pools) {
-    await deps.state.markPoolDirty({ poolKey }, signal);
-    await deps.queue.enqueue({ poolKey, reason: 'resync' }, signal);
-  }
+  await requestReconcile(deps, { poolKeys: pools, reason: 'resync' }, signal);
   const purgedEvents = await deps.state.purgeExpiredEvents(signal);
   const purgedConfigurations = await deps.state.purgeFinalizedConfigurations(
     { finalizedBefore: new Date(deps.clock.nowMs() - TOMBSTONE_RETENTION_MS) },

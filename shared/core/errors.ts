@@ -84,3 +84,13 @@ export function assertNever(value: never, what = 'value'): never {
 export function isEgretError(e: unknown): e is EgretError {
   return e instanceof EgretError;
 }
+
+/**
+ * An error's message for logs, status and HTTP answers, without a stack: for egret's taxonomy with
+ * the upstream code when the adapter kept one (`message (detail)`); anything else thrown as its text.
+ * The one error-message helper of the cloud and the cluster code.
+ */
+export function errorMessage(e: unknown): string {
+  if (isEgretError(e)) return e.detail === undefined ? e.message : `${e.message} (${e.detail})`;
+  return e instanceof Error ? e.message : String(e);
+}

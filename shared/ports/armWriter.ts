@@ -22,7 +22,7 @@
  * - `InvariantError`: any other 4xx: the plan was wrong for Azure (a bug to report).
  * Aborts (the caller's `AbortSignal`) pass through unchanged.
  */
-import type { PlanPhase, PlanStep, PlanStepKind } from '../core/plan.js';
+import type { PlanStep } from '../core/plan.js';
 
 /** What happened to one step that succeeded. */
 export interface AppliedStep {
@@ -42,41 +42,7 @@ export type MemberPlanStep = Extract<
   { readonly kind: 'put-vmss' | 'put-vmss-instance' | 'put-network-interface' }
 >;
 
-/** How one step of a plan ended. */
-export type StepOutcome =
-  | { readonly kind: 'ok'; readonly etag?: string }
-  /** 409/412 or an "in use" refusal: re-observe and re-plan (nothing is lost: the plan is remade). */
-  | { readonly kind: 'conflict'; readonly code?: string; readonly message: string }
-  /** 429/5xx/network/platform failure: retry later, after `retryAfterMs` when Azure said. */
-  | {
-      readonly kind: 'transient';
-      readonly code?: string;
-      readonly message: string;
-      readonly retryAfterMs?: number;
-    }
-  /** Azure refused for a user-caused reason: report it in status (reason `AzureError`), do not hot-loop. */
-  | { readonly kind: 'refused'; readonly code?: string; readonly message: string }
-  /** Anything else (a plan Azure considers invalid, a missing resource group): a bug or a broken setup. */
-  | { readonly kind: 'failed'; readonly errorCode: string; readonly code?: string; readonly message: string }
-  /** Not attempted: an earlier phase failed. */
-  | { readonly kind: 'skipped' };
-
-/** One step of a plan and how it ended. */
-export interface StepReport {
-  readonly phase: PlanPhase;
-  readonly kind: PlanStepKind;
-  readonly resourceId: string;
-  readonly outcome: StepOutcome;
-}
-
-/** The result of applying a plan: `completed` when every step succeeded, else where it stopped. */
-export interface ApplyPlanReport {
-  readonly completed: boolean;
-  /** The first phase with a failed step (later phases were skipped). */
-  readonly stoppedAt?: PlanPhase;
-  /** Every step of the plan, in plan order. */
-  readonly steps: readonly StepReport[];
-}
+export type { ApplyPlanReport, StepOutcome, StepReport } from '../core/applyReport.js';
 
 /**
  * One ARM write as the apply loop reports it for the audit log (the caller adds pool key, actor and

@@ -13,24 +13,10 @@
  * - `TransientError` for throttling, 5xx and network failures.
  */
 
-/**
- * Orders the versions of one configuration; compared lexicographically, generation first, then
- * sequence. The control plane derives both from the object the relay forwards
- * (shared/app/configVersionOf.ts), so neither depends on the relay's clock or on which relay replica,
- * before or after a restart, observed it:
- * - `generation` is `metadata.generation`, bumped by every spec change and by the deletion request;
- * - `sequence` is `metadata.resourceVersion × 1000`. Kubernetes calls resourceVersion opaque, but the
- *   API server hands out etcd revisions, decimal integers that grow with every write in the cluster,
- *   so a later observation of an object carries a larger one (status-only writes included, which
- *   leave the generation alone). The factor leaves room below the next cluster version for the
- *   control plane's own revisions of a stored row (`sequence + 1` when it resolves a nodepool to its
- *   gateway pool), so any later event from the cluster still wins over them. A resourceVersion that
- *   is not such an integer counts as 0: those objects are ordered by generation alone.
- */
-export interface ConfigVersion {
-  readonly generation: number;
-  readonly sequence: number;
-}
+import type { ConfigVersion } from '../core/configVersion.js';
+
+/** Orders the versions of one configuration (core configVersion.ts has the rule). */
+export type { ConfigVersion };
 
 /** One StaticGatewayConfiguration as the control plane last accepted it. */
 export interface DesiredConfiguration {

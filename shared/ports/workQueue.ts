@@ -14,16 +14,28 @@ export interface ReconcileRequest {
   readonly reason: string;
   /** When it was enqueued (ISO 8601), from the enqueuer's clock. */
   readonly enqueuedAt: string;
+  /**
+   * Failed reconcile rounds of this pool before this request, for the retry backoff; absent for a fresh
+   * request (a message queued before the field existed reads as a fresh one).
+   */
+  readonly attempt?: number;
+}
+
+/** What an enqueuer gives. */
+export interface EnqueueInput {
+  readonly poolKey: string;
+  readonly reason: string;
+  /** Invisible for this long (default 0; at most 7 days). */
+  readonly delayMs?: number;
+  /** See {@link ReconcileRequest.attempt}: a non-negative integer. */
+  readonly attempt?: number;
 }
 
 export interface WorkQueue {
   /**
    * Enqueues a reconcile request, invisible for `delayMs` (default 0; at most 7 days).
-   * @throws ValidationError for a pool key that is not a valid state key or a bad delay.
+   * @throws ValidationError for a pool key that is not a valid state key, a bad delay or attempt.
    * @throws TransientError when the queue service is unavailable.
    */
-  enqueue(
-    input: { readonly poolKey: string; readonly reason: string; readonly delayMs?: number },
-    signal: AbortSignal,
-  ): Promise<void>;
+  enqueue(input: EnqueueInput, signal: AbortSignal): Promise<void>;
 }

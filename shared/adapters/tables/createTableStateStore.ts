@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { compareVersions } from '../../core/configVersion.js';
 import { ConflictError, InvariantError, NotFoundError, ValidationError } from '../../core/errors.js';
 import type {
   AuditRecord,
@@ -574,11 +575,6 @@ function heldLeaseRow(
       detail: 'LeaseLost',
     });
   return row;
-}
-
-/** a < b → negative. */
-export function compareVersions(a: ConfigVersion, b: ConfigVersion): number {
-  return a.generation - b.generation || a.sequence - b.sequence;
 }
 
 async function withRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
