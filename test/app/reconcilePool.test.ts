@@ -158,6 +158,33 @@ describe('reconcilePool', () => {
     assert.equal(ready((await w.status())[0]), 'True/Reconciled');
   });
 
+  it('backs off longer with every failed attempt, counted in the queue message, and starts over once converged', async () => {
+    const w = createAppWorld('vmss', 2);
+    w.arm.faults.push('throttled', 'throttled', 'throttled', 'throttled');
+    await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('gw', vmssSpec()) }] });
+    const delays: number[] = [];
+    const attempts: (number | undefined)[] = [];
+    for (let i = 0; i < 4; i++) {
+      const [request] = w.queue.takeVisible();
+      assert.ok(request !== undefined);
+      attempts.push(request.attempt);
+      const r = await reconcilePool(w.deps, { ...request, holderId: `worker-${i}` }, signal);
+      assert.equal(r.kind, 'retrying');
+      delays.push((r as { delayMs: number }).delayMs);
+      w.clock.advance(delays[i]!);
+    }
+    // Retry-After (7 s) while it is longer, then 2 s doubling per attempt.
+    assert.deepEqual(delays, [7000, 7000, 8000, 16_000]);
+    assert.deepEqual(attempts, [undefined, 1, 2, 3]);
+    const [retry] = w.queue.takeVisible();
+    assert.equal(retry?.attempt, 4);
+    assert.equal(
+      (await reconcilePool(w.deps, { ...retry, holderId: 'worker-9' }, signal)).kind,
+      'reconciled',
+    );
+    assert.equal(ready((await w.status())[0]), 'True/Reconciled');
+  });
+
   it('reports a write Azure refused for a user-caused reason and backs off instead of hot-looping', async () => {
     const w = createAppWorld('vmss', 2);
     w.arm.faults.push('refused');

@@ -139,7 +139,12 @@ export function createAppWorld(kind: PoolKind, count = 2, members?: ObservedPool
           results.push(
             await reconcilePool(
               deps,
-              { poolKey: m.poolKey, reason: m.reason, holderId: `${holderId}:${i}` },
+              {
+                poolKey: m.poolKey,
+                reason: m.reason,
+                ...(m.attempt === undefined ? {} : { attempt: m.attempt }),
+                holderId: `${holderId}:${i}`,
+              },
               signal,
             ),
           );
