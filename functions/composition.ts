@@ -16,7 +16,7 @@ import { createAzureWorkQueue } from '../shared/adapters/queues/createAzureWorkQ
 import { createAzurePoisonQueueReader } from '../shared/adapters/system/createAzurePoisonQueueReader.js';
 import { createStorageAccess } from '../shared/adapters/system/createStorageAccess.js';
 import { hmacSha256Hex } from '../shared/adapters/system/hmacSha256Hex.js';
-import { stateClockOf, systemClock } from '../shared/adapters/system/systemClock.js';
+import { systemClock } from '../shared/adapters/system/systemClock.js';
 import { createAzureTableStateStore } from '../shared/adapters/tables/createAzureTableStateStore.js';
 import type { RelayAuth } from '../shared/app/authenticateRelayRequest.js';
 import { controlPlaneSettings, type ControlPlaneSettings } from '../shared/app/controlPlaneSettings.js';
@@ -63,13 +63,12 @@ function build(config: EgretConfig): ControlPlane {
   // A connection string locally; in Azure the account's endpoints and the app's managed identity.
   const storage = createStorageAccess(config.storage);
   const clock = systemClock;
-  const stateClock = stateClockOf(clock);
   const clients = createArmClientsFromConfig({ config });
   return {
     config,
     settings: controlPlaneSettings(config),
-    state: createAzureTableStateStore({ storage, clock: stateClock }),
-    queue: createAzureWorkQueue({ storage, queueName: RECONCILE_QUEUE, clock: stateClock }),
+    state: createAzureTableStateStore({ storage, clock }),
+    queue: createAzureWorkQueue({ storage, queueName: RECONCILE_QUEUE, clock }),
     poison: createAzurePoisonQueueReader({ storage, queueName: RECONCILE_QUEUE }),
     pools: createPoolProviders({ config, clients }),
     applyPlan,

@@ -6,7 +6,8 @@
 import type { NodeIdentity } from '../common/imds.js';
 import type { GatewayDaemonCluster } from '../common/kube/clusterPorts.js';
 import type { GatewayStatusSpec } from '../common/kube/types.js';
-import { errorMessage, type Logger } from '../common/logger.js';
+import { errorMessage } from '../../shared/core/errors.js';
+import type { Logger } from '../common/logger.js';
 import type { MetricsRegistry } from '../common/metrics.js';
 import type { GatewayNode } from './gatewayNode.js';
 import { blockedConfigurations, desiredGatewayNode, planGatewayNode } from './gatewayPlan.js';

@@ -4,7 +4,7 @@
  */
 import type { CommandRunner } from '../common/commandRunner.js';
 import { IpDriver } from '../common/ip.js';
-import { errorMessage, type Logger } from '../common/logger.js';
+import type { Logger } from '../common/logger.js';
 import { ManagedNftTable, NftDriver } from '../common/nftables.js';
 import type { WireGuardDriver } from '../common/wireguard.js';
 import {
@@ -20,7 +20,7 @@ import {
   renderHostRules,
   renderNetnsRules,
 } from './gatewayPlan.js';
-import { assertNever } from '../../shared/core/errors.js';
+import { assertNever, errorMessage } from '../../shared/core/errors.js';
 
 function replyRuleArgs(verb: 'add' | 'del', port: number): string[] {
   return [

@@ -18,8 +18,8 @@ import {
   type FSWatcher,
 } from 'node:fs';
 import { join } from 'node:path';
-import { ValidationError } from '../../shared/core/errors.js';
-import { errorMessage, type Logger } from '../common/logger.js';
+import { ValidationError, errorMessage } from '../../shared/core/errors.js';
+import type { Logger } from '../common/logger.js';
 import { EGRET_CNI_TYPE } from './cni/cniProtocol.js';
 
 /** egret's entry in the chain. */

@@ -5,8 +5,8 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
-import { isEgretError } from '../../shared/core/errors.js';
-import { errorMessage, type Logger } from '../common/logger.js';
+import { isEgretError, errorMessage } from '../../shared/core/errors.js';
+import type { Logger } from '../common/logger.js';
 import { CNI_ERROR, type CniErrorBody, type CniRequest } from './cni/cniProtocol.js';
 import { CniCallError, type CniService } from './cniService.js';
 

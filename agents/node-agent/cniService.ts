@@ -8,13 +8,13 @@
  * what this ADD did. Un-annotated pods pass through untouched.
  * DEL: remove `wg0` (when the namespace still exists) and the PodEndpoint; never fails.
  */
-import { ValidationError } from '../../shared/core/errors.js';
+import { ValidationError, errorMessage } from '../../shared/core/errors.js';
 import type { CommandRunner } from '../common/commandRunner.js';
 import { isIPv4 } from '../common/gatewayConfig.js';
 import { IpDriver } from '../common/ip.js';
 import type { NodeAgentCluster } from '../common/kube/clusterPorts.js';
 import type { StaticGatewayConfiguration } from '../common/kube/types.js';
-import { errorMessage, type Logger } from '../common/logger.js';
+import type { Logger } from '../common/logger.js';
 import type { MetricsRegistry } from '../common/metrics.js';
 import { NftDriver } from '../common/nftables.js';
 import { generateWireGuardKeyPair, type WireGuardDriver } from '../common/wireguard.js';

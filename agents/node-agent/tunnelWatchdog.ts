@@ -9,7 +9,8 @@
  * peer. That drops the session keys, so the pod's next packet starts a handshake at once, and the
  * LB sends it to a healthy gateway. Resets are rate-limited per pod.
  */
-import { errorMessage, type Logger } from '../common/logger.js';
+import { errorMessage } from '../../shared/core/errors.js';
+import type { Logger } from '../common/logger.js';
 import type { MetricsRegistry } from '../common/metrics.js';
 import type { WireGuardDriver, WireGuardLinkRef, WireGuardPeer } from '../common/wireguard.js';
 

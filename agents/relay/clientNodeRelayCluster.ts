@@ -12,7 +12,6 @@
  * - the typed API takes no AbortSignal: a small middleware puts the signal on the request.
  */
 import {
-  ApiException,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -28,7 +27,7 @@ import {
   type V1Secret,
   V1MicroTime,
 } from '@kubernetes/client-node';
-import { ConflictError, NotFoundError, TransientError, ValidationError } from '../../shared/core/errors.js';
+import { errorMessage, NotFoundError } from '../../shared/core/errors.js';
 import type { StaticGatewayConfiguration } from '../../shared/core/staticGatewayConfiguration.js';
 import {
   AKS_MODE_LABEL,
@@ -41,9 +40,10 @@ import {
   STANDALONE_VM_MODE_LABEL_VALUE,
   STATIC_GATEWAY_CONFIGURATION_PLURAL,
 } from '../../shared/core/wellKnown.js';
+import { translateKubeError } from '../common/kube/translateKubeError.js';
 import type { Logger } from '../common/logger.js';
 import { backoffDelay } from './backoff.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../shared/ports/clock.js';
 import type { LeasePort, LeaseRecord, ObservedLease } from './leaseElector.js';
 import type { ConfigurationHandlers, GatewayNodeHandlers, KeySecret, RelayCluster } from './relayCluster.js';
 
@@ -176,7 +176,7 @@ export function createClientNodeRelayCluster(options: ClientNodeRelayClusterOpti
       try {
         return fromSecret(await core.readNamespacedSecret({ namespace, name }, signalOptions(signal)));
       } catch (e) {
-        const error = translate(e, `Secret ${namespace}/${name}`);
+        const error = translateKubeError(e, `Secret ${namespace}/${name}`);
         if (error instanceof NotFoundError) return undefined;
         throw error;
       }
@@ -201,7 +201,7 @@ export function createClientNodeRelayCluster(options: ClientNodeRelayClusterOpti
       try {
         await core.deleteNamespacedSecret({ namespace, name }, signalOptions(signal));
       } catch (e) {
-        const error = translate(e, `Secret ${namespace}/${name}`);
+        const error = translateKubeError(e, `Secret ${namespace}/${name}`);
         if (!(error instanceof NotFoundError)) throw error;
       }
     },
@@ -242,7 +242,7 @@ export function createClientNodeLeasePort(options: {
       try {
         lease = await api.readNamespacedLease({ namespace, name }, signalOptions(signal));
       } catch (e) {
-        const error = translate(e, what);
+        const error = translateKubeError(e, what);
         if (error instanceof NotFoundError) return undefined;
         throw error;
       }
@@ -330,7 +330,7 @@ class KeptInformer {
     if (this.deps.stop.aborted) return;
     this.deps.log.warn('watch failed; restarting', {
       watch: this.what,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     if (this.starting) return; // the start loop retries
     this.failures++;
@@ -340,7 +340,7 @@ class KeptInformer {
       .catch((e: unknown) =>
         this.deps.log.error('restarting a watch failed', {
           watch: this.what,
-          error: e instanceof Error ? e.message : String(e),
+          error: errorMessage(e),
         }),
       );
   }
@@ -381,41 +381,8 @@ async function kube<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    throw translate(e, what);
+    throw translateKubeError(e, what);
   }
-}
-
-/** Maps a client-node failure to the taxonomy, keeping the API server's message. */
-export function translate(e: unknown, what: string): Error {
-  if (e instanceof ApiException) {
-    const code = (e as ApiException<unknown>).code;
-    const message = `${what}: HTTP ${code}: ${messageOf((e as ApiException<unknown>).body)}`;
-    if (code === 404) return new NotFoundError(message, { cause: e });
-    if (code === 409) return new ConflictError(message, { cause: e });
-    if (code === 422 || code === 400) return new ValidationError([{ field: what, message }], { cause: e });
-    return new TransientError(message, { cause: e });
-  }
-  if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return e;
-  return new TransientError(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-}
-
-function messageOf(body: unknown): string {
-  let parsed = body;
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body) as unknown;
-    } catch {
-      return body.slice(0, 300);
-    }
-  }
-  if (
-    typeof parsed === 'object' &&
-    parsed !== null &&
-    typeof (parsed as { message?: unknown }).message === 'string'
-  ) {
-    return (parsed as { message: string }).message;
-  }
-  return '';
 }
 
 function asConfiguration(raw: KubernetesObject): StaticGatewayConfiguration | undefined {

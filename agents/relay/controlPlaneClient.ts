@@ -15,7 +15,7 @@ import {
   type RelayStatusResponse,
 } from '../../shared/core/relayContract.js';
 import { signRelayRequest } from '../../shared/core/relaySignature.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../shared/ports/clock.js';
 
 /** What the relay needs from the control plane. */
 export interface ControlPlanePort {
@@ -53,7 +53,7 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions): Co
       ...signRelayRequest({
         secret: options.sharedSecret,
         body: request.body,
-        nowSeconds: Math.floor(options.clock.now() / 1000),
+        nowSeconds: Math.floor(options.clock.nowMs() / 1000),
         hmac: hmacSha256Hex,
       }),
       accept: 'application/json',
@@ -84,7 +84,7 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions): Co
     if (response.status === 400 || response.status === 413 || response.status === 422) {
       throw new ValidationError([{ field: 'body', message: `${what}: HTTP ${response.status}: ${detail}` }]);
     }
-    const retryAfter = retryAfterMs(response.headers.get('retry-after'), options.clock.now());
+    const retryAfter = retryAfterMs(response.headers.get('retry-after'), options.clock.nowMs());
     throw new TransientError(
       `${what}: HTTP ${response.status}: ${detail}`,
       retryAfter === undefined ? undefined : { retryAfterMs: retryAfter },

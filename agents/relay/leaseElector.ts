@@ -14,9 +14,9 @@
  *
  * Leadership is handed out as an AbortSignal: work started for a term stops when the term ends.
  */
-import { ConflictError } from '../../shared/core/errors.js';
+import { ConflictError, errorMessage } from '../../shared/core/errors.js';
 import type { Logger } from '../common/logger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../shared/ports/clock.js';
 
 /** The Lease fields the election uses. Times are epoch milliseconds. */
 export interface LeaseRecord {
@@ -91,21 +91,21 @@ export class LeaseElector {
     this.leading = true;
     log.info('became leader', { identity });
     this.options.onStartedLeading(term.signal);
-    let lastRenew = clock.now();
+    let lastRenew = clock.nowMs();
     try {
       while (!signal.aborted) {
         await clock.sleep(retryPeriodMs, signal);
         if (signal.aborted) break;
         const outcome = await this.tryAcquireOrRenew(signal);
         if (outcome === 'held') {
-          lastRenew = clock.now();
+          lastRenew = clock.nowMs();
         } else if (outcome === 'other') {
           log.warn('lost leadership: another replica holds the lease', {
             identity,
             holder: this.observed?.holderIdentity,
           });
           return;
-        } else if (clock.now() - lastRenew >= renewDeadlineMs) {
+        } else if (clock.nowMs() - lastRenew >= renewDeadlineMs) {
           log.warn('lost leadership: could not renew the lease in time', {
             identity,
             renewDeadlineMs,
@@ -128,7 +128,7 @@ export class LeaseElector {
    */
   private async tryAcquireOrRenew(signal: AbortSignal): Promise<'held' | 'other' | 'failed'> {
     const { leases, identity, clock, log } = this.options;
-    const now = clock.now();
+    const now = clock.nowMs();
     const durationSeconds = Math.ceil(this.options.leaseDurationMs / 1000);
     try {
       const current = await leases.get(signal);
@@ -163,7 +163,7 @@ export class LeaseElector {
       return 'held';
     } catch (e) {
       if (!signal.aborted && !(e instanceof ConflictError)) {
-        log.warn('lease request failed', { identity, error: e instanceof Error ? e.message : String(e) });
+        log.warn('lease request failed', { identity, error: errorMessage(e) });
       }
       return 'failed';
     }
@@ -176,7 +176,7 @@ export class LeaseElector {
     try {
       const current = await leases.get(signal);
       if (current === undefined || current.holderIdentity !== identity) return;
-      const now = clock.now();
+      const now = clock.nowMs();
       await leases.update(
         {
           holderIdentity: undefined,
@@ -192,7 +192,7 @@ export class LeaseElector {
     } catch (e) {
       log.warn('releasing the lease failed; the standby takes over when it expires', {
         identity,
-        error: e instanceof Error ? e.message : String(e),
+        error: errorMessage(e),
       });
     }
   }

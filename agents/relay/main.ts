@@ -8,7 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../../shared/core/errors.js';
 import { createLogger } from '../common/logger.js';
 import { terminationSignal } from '../common/process.js';
-import { systemClock } from './clock.js';
+import { systemClock } from '../../shared/adapters/system/systemClock.js';
 import { createClientNodeLeasePort, createClientNodeRelayCluster } from './clientNodeRelayCluster.js';
 import { createControlPlaneClient } from './controlPlaneClient.js';
 import { Relay } from './relay.js';

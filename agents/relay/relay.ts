@@ -18,7 +18,13 @@
  * Nothing here blocks on the control plane: while it is down, finalizers, keys and Secrets are still
  * handled and events wait in the queue.
  */
-import { ConfigError, ConflictError, isEgretError, ValidationError } from '../../shared/core/errors.js';
+import {
+  ConfigError,
+  ConflictError,
+  errorMessage,
+  isEgretError,
+  ValidationError,
+} from '../../shared/core/errors.js';
 import type { RelayStatusItem } from '../../shared/core/relayContract.js';
 import type { StaticGatewayConfiguration } from '../../shared/core/staticGatewayConfiguration.js';
 import {
@@ -28,7 +34,8 @@ import {
 } from '../../shared/core/wellKnown.js';
 import type { Logger } from '../common/logger.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { Wakeup, type Clock } from './clock.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import { Wakeup } from './wakeup.js';
 import type { ControlPlanePort } from './controlPlaneClient.js';
 import { ForwardQueue, type WatchEventType } from './forwardQueue.js';
 import { ensureKeySecret, uidOfKeySecret } from './keySecrets.js';
@@ -139,7 +146,7 @@ export class Relay {
       gatewayNodes: this.options.cluster.gatewayNodeNames().length,
     });
     this.electorDone = this.elector.run(this.running.signal).catch((e: unknown) => {
-      this.options.log.error('leader election stopped', { error: errorText(e) });
+      this.options.log.error('leader election stopped', { error: errorMessage(e) });
     });
   }
 
@@ -151,7 +158,9 @@ export class Relay {
     this.stopping = true;
     this.running.abort();
     if (this.electorDone !== undefined) {
-      await Promise.race([this.electorDone, this.options.clock.sleep(options.timeoutMs)]);
+      const timeout = new AbortController();
+      await Promise.race([this.electorDone, this.options.clock.sleep(options.timeoutMs, timeout.signal)]);
+      timeout.abort();
     }
     await this.options.cluster.stop();
   }
@@ -226,9 +235,9 @@ export class Relay {
   private async forwardLoop(signal: AbortSignal): Promise<void> {
     const { clock, syncIntervalMs, metrics } = this.options;
     let failures = 0;
-    let nextSyncAt = clock.now();
+    let nextSyncAt = clock.nowMs();
     while (!signal.aborted) {
-      const now = clock.now();
+      const now = clock.nowMs();
       try {
         if (this.needFullSync || now >= nextSyncAt) {
           const periodic = !this.needFullSync;
@@ -361,7 +370,7 @@ export class Relay {
             : backoffDelay(failures, this.options.backoff, { random: this.random });
         // A conflict is optimistic concurrency doing its job (the cache was a step behind): retry quietly.
         const level = e instanceof ConflictError ? 'debug' : 'warn';
-        log[level]('reconcile failed; retrying', { key, error: errorText(e), retryInMs: delay, failures });
+        log[level]('reconcile failed; retrying', { key, error: errorMessage(e), retryInMs: delay, failures });
         this.work.addAfter(key, delay, clock, signal);
       }
     }
@@ -492,8 +501,8 @@ export class Relay {
     const log = this.options.log;
     // A refused signature will not fix itself: say so at error level.
     if (e instanceof ConfigError || e instanceof ValidationError)
-      log.error(message, { error: errorText(e), ...fields });
-    else log.warn(message, { error: errorText(e), ...fields });
+      log.error(message, { error: errorMessage(e), ...fields });
+    else log.warn(message, { error: errorMessage(e), ...fields });
   }
 }
 
@@ -503,8 +512,4 @@ function codeOf(e: unknown): string {
 
 function retryAfterOf(e: unknown): number | undefined {
   return isEgretError(e) && 'retryAfterMs' in e ? (e.retryAfterMs as number | undefined) : undefined;
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

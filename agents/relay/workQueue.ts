@@ -3,7 +3,8 @@
  * worker needs): a key added several times before it is processed is processed once; failures are
  * counted per key for backoff and forgotten on success.
  */
-import { Wakeup, type Clock } from './clock.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import { Wakeup } from './wakeup.js';
 
 /** Keys to process, in the order they were first added. */
 export class WorkQueue {

@@ -14,6 +14,7 @@
  */
 
 import type { ConfigVersion } from '../core/configVersion.js';
+import type { Clock } from './clock.js';
 
 /** Orders the versions of one configuration (core configVersion.ts has the rule). */
 export type { ConfigVersion };
@@ -293,7 +294,5 @@ export interface AuditLog {
 export interface StateStore
   extends ConfigurationStore, PoolStore, PortClaimStore, EventDedupeStore, StatusStore, AuditLog {}
 
-/** The time source of a state store (lease and dedupe expiry, timestamps). */
-export interface StateClock {
-  now(): Date;
-}
+/** The time source of a state store and a work queue (lease and dedupe expiry, timestamps): the one `Clock`'s time. */
+export type StateClock = Pick<Clock, 'nowMs'>;

@@ -54,9 +54,9 @@ describe('LeaseElector on the API stand-in', () => {
         ...TIMING,
         clock,
         log: createLogger(identity, { level: 'error', write: () => undefined }),
-        onStartedLeading: () => terms.push({ start: clock.now() }),
+        onStartedLeading: () => terms.push({ start: clock.nowMs() }),
         onStoppedLeading: () => {
-          terms[terms.length - 1]!.end = clock.now();
+          terms[terms.length - 1]!.end = clock.nowMs();
         },
       });
       const stop = new AbortController();
@@ -94,8 +94,8 @@ describe('LeaseElector on the API stand-in', () => {
       assert.fail(`timed out waiting for ${what}`);
     }
     async function advanceFor(ms: number, stepMs = 500): Promise<void> {
-      const until = clock.now() + ms;
-      await advanceUntil(() => clock.now() >= until, `${ms} ms`, stepMs);
+      const until = clock.nowMs() + ms;
+      await advanceUntil(() => clock.nowMs() >= until, `${ms} ms`, stepMs);
     }
     const readLease = async () =>
       (await world.objects.read({
@@ -122,7 +122,7 @@ describe('LeaseElector on the API stand-in', () => {
     assert.equal(lease.spec.holderIdentity, leaders[0]!.identity);
     assert.equal(lease.spec.leaseTransitions, 0);
     assert.ok(
-      Date.parse(lease.spec.renewTime!) >= t.clock.now() - TIMING.retryPeriodMs - 500,
+      Date.parse(lease.spec.renewTime!) >= t.clock.nowMs() - TIMING.retryPeriodMs - 500,
       'renewed recently',
     );
     await t.stopAll();
@@ -135,7 +135,7 @@ describe('LeaseElector on the API stand-in', () => {
     const b = t.candidate('b');
     await t.advanceFor(10_000);
     a.partition();
-    const partitionedAt = t.clock.now();
+    const partitionedAt = t.clock.nowMs();
     await t.advanceUntil(() => b.elector.isLeader(), 'b to take over');
     assert.equal(a.elector.isLeader(), false);
     const aEnd = a.terms[0]!.end!;
@@ -166,9 +166,9 @@ describe('LeaseElector on the API stand-in', () => {
     await t.advanceFor(4_000);
     await a.stop();
     assert.equal((await t.readLease()).spec.holderIdentity, undefined);
-    const releasedAt = t.clock.now();
+    const releasedAt = t.clock.nowMs();
     await t.advanceUntil(() => b.elector.isLeader(), 'b to lead');
-    assert.ok(t.clock.now() - releasedAt <= TIMING.retryPeriodMs + 500);
+    assert.ok(t.clock.nowMs() - releasedAt <= TIMING.retryPeriodMs + 500);
     await t.stopAll();
   });
 
@@ -186,13 +186,13 @@ describe('LeaseElector on the API stand-in', () => {
       spec: {
         ...(lease as any).spec,
         holderIdentity: 'intruder',
-        renewTime: new Date(t.clock.now()).toISOString().replace('Z', '000Z'),
+        renewTime: new Date(t.clock.nowMs()).toISOString().replace('Z', '000Z'),
       },
     } as any);
-    const takenAt = t.clock.now();
+    const takenAt = t.clock.nowMs();
     await t.advanceUntil(() => !a.elector.isLeader(), 'a to step down');
     assert.ok(
-      t.clock.now() - takenAt <= TIMING.retryPeriodMs + 500,
+      t.clock.nowMs() - takenAt <= TIMING.retryPeriodMs + 500,
       'stepped down at the next renewal, not at the deadline',
     );
     await t.stopAll();

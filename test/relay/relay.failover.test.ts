@@ -46,11 +46,11 @@ describe('relay restarts and failover (stand-in + control-plane contract double)
     assert.equal((lease as any).spec.holderIdentity, undefined, 'the lease was released');
 
     const syncs = world.controlPlane.eventsRequests().filter((r) => r.body!.fullSync === true).length;
-    const startedAt = world.clock.now();
+    const startedAt = world.clock.nowMs();
     const second = await world.startReplica('relay-2');
     await world.eventually(() => second.relay.isLeader(), 'relay-2 to lead');
     assert.ok(
-      world.clock.now() - startedAt < LEASE.durationMs,
+      world.clock.nowMs() - startedAt < LEASE.durationMs,
       'a released lease is taken without waiting for expiry',
     );
     await world.eventually(
@@ -75,15 +75,15 @@ describe('relay restarts and failover (stand-in + control-plane contract double)
     const standby = await world.startReplica('relay-4');
     // The standby keeps its informers warm but does not act.
     await world.eventually(() => standby.relay.isReady(), 'relay-4 ready');
-    const quiet = world.clock.now();
-    await world.eventually(() => world.clock.now() - quiet > LEASE.durationMs * 2, 'two lease durations');
+    const quiet = world.clock.nowMs();
+    await world.eventually(() => world.clock.nowMs() - quiet > LEASE.durationMs * 2, 'two lease durations');
     assert.equal(standby.relay.isLeader(), false, 'the standby must not lead while the leader renews');
     assert.equal((await standby.metrics.leader.get()).values[0]?.value ?? 0, 0);
 
     await leader.kill();
-    const killedAt = world.clock.now();
+    const killedAt = world.clock.nowMs();
     await world.eventually(() => standby.relay.isLeader(), 'relay-4 to take over');
-    const waited = world.clock.now() - killedAt;
+    const waited = world.clock.nowMs() - killedAt;
     assert.ok(
       // A dead leader releases nothing: the standby had to wait for expiry (a released lease is taken within
       // one retry period). The exact wait depends on when the leader last renewed, so only half is required.

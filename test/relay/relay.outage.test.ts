@@ -126,7 +126,7 @@ describe('relay while the control plane is down (stand-in + control-plane contra
     await world.eventually(
       async () =>
         (await relay.metrics.lastSuccessfulSync.get()).values[0]!.value ===
-        Math.floor(world.clock.now() / 1000),
+        Math.floor(world.clock.nowMs() / 1000),
       'the last-successful-sync metric to move to now',
       0,
     );

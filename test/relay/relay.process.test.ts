@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { systemClock } from '../../agents/relay/clock.js';
+import { systemClock } from '../../shared/adapters/system/systemClock.js';
 import { EGRET_NAMESPACE, startEgretKube, type EgretKube } from '../k8s/support/egretKube.js';
 import { ContractControlPlane } from './support/contractControlPlane.js';
 

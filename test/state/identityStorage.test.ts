@@ -132,7 +132,7 @@ describe('identity-based storage against Azurite (https, OAuth)', () => {
   });
 
   it('enqueues reconcile requests with bearer tokens', async () => {
-    const clock = { now: () => new Date('2026-02-01T12:00:00.000Z') };
+    const clock = { nowMs: () => Date.parse('2026-02-01T12:00:00.000Z') };
     const queue = createAzureWorkQueue({ storage: identityAccess(), queueName: 'identity-work', clock });
     await queue.enqueue({ poolKey: 'vmss:rg-gw:gw', reason: 'relay' }, signal);
     const raw = createQueueClient(byKey(), 'identity-work');

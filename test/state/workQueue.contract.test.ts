@@ -14,7 +14,7 @@ import type { ReconcileRequest, WorkQueue } from '../../shared/ports/workQueue.j
 
 const signal = new AbortController().signal;
 const T0 = Date.parse('2026-02-01T12:00:00.000Z');
-const clock = { now: () => new Date(T0) };
+const clock = { nowMs: () => T0 };
 
 interface QueueWorld {
   readonly queue: WorkQueue;

@@ -3,7 +3,6 @@
  * watches, typed calls for the rest). API errors are translated to egret's taxonomy here.
  */
 import {
-  ApiException,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
@@ -12,12 +11,7 @@ import {
   makeInformer,
   type V1Secret,
 } from '@kubernetes/client-node';
-import {
-  ConflictError,
-  NotFoundError,
-  TransientError,
-  ValidationError,
-} from '../../../shared/core/errors.js';
+import { errorMessage } from '../../../shared/core/errors.js';
 import type { Logger } from '../logger.js';
 import type {
   GatewayClusterSnapshot,
@@ -41,6 +35,7 @@ import {
   normalizePodEndpoint,
   normalizeStaticGatewayConfiguration,
 } from './types.js';
+import { isKubeNotFound, translateKubeError } from './translateKubeError.js';
 
 /**
  * client-node 1.4 has no per-call AbortSignal in its typed API (only through Observable middleware
@@ -50,36 +45,6 @@ import {
 function withSignal(signal: AbortSignal): undefined {
   signal.throwIfAborted();
   return undefined;
-}
-
-/** Maps a client-node failure to the taxonomy; `what` names the object for the message. */
-export function translateKubeError(e: unknown, what: string): Error {
-  if (e instanceof ApiException) {
-    const code = (e as ApiException<unknown>).code;
-    const msg = `${what}: HTTP ${code}`;
-    if (code === 404) return new NotFoundError(msg, { cause: e });
-    if (code === 409) return new ConflictError(msg, { cause: e });
-    if (code === 400 || code === 422) {
-      // The API refused the object (schema, CEL): the body's message says which field.
-      const body = (e as ApiException<unknown>).body;
-      let detail = typeof body === 'string' ? body : JSON.stringify(body);
-      try {
-        detail = (JSON.parse(detail) as { message?: string }).message ?? detail;
-      } catch {
-        // not JSON: keep the text
-      }
-      return new ValidationError([{ field: what, message: `refused by the API (HTTP ${code}): ${detail}` }], {
-        cause: e,
-      });
-    }
-    return new TransientError(msg, { cause: e });
-  }
-  if (e instanceof Error && e.name === 'AbortError') return e;
-  return new TransientError(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-}
-
-function isNotFound(e: unknown): boolean {
-  return e instanceof ApiException && (e as ApiException<unknown>).code === 404;
 }
 
 const crd = (plural: string) => ({ group: API_GROUP, version: API_VERSION, plural });
@@ -95,7 +60,7 @@ function keepAlive(
     if (isStopped()) return;
     log.warn('watch failed; restarting', {
       watch: what,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     setTimeout(() => {
       if (!isStopped()) informer.start().catch(() => undefined);
@@ -185,7 +150,7 @@ export function createClientNodeGatewayCluster(options: {
           opts,
         )) as { metadata?: { resourceVersion?: string } };
       } catch (e) {
-        if (!isNotFound(e)) throw translateKubeError(e, what);
+        if (!isKubeNotFound(e)) throw translateKubeError(e, what);
       }
       const body: Record<string, unknown> = {
         apiVersion: `${API_GROUP}/${API_VERSION}`,
@@ -239,7 +204,7 @@ export function createClientNodeAgentCluster(options: { readonly kubeConfig: Kub
         const pod = await core.readNamespacedPod(ref, withSignal(signal));
         return { uid: pod.metadata?.uid ?? '', annotations: pod.metadata?.annotations ?? {} };
       } catch (e) {
-        if (isNotFound(e)) return undefined;
+        if (isKubeNotFound(e)) return undefined;
         throw translateKubeError(e, `Pod ${ref.namespace}/${ref.name}`);
       }
     },
@@ -252,7 +217,7 @@ export function createClientNodeAgentCluster(options: { readonly kubeConfig: Kub
           ),
         );
       } catch (e) {
-        if (isNotFound(e)) return undefined;
+        if (isKubeNotFound(e)) return undefined;
         throw translateKubeError(e, `StaticGatewayConfiguration ${ref.namespace}/${ref.name}`);
       }
     },
@@ -267,7 +232,7 @@ export function createClientNodeAgentCluster(options: { readonly kubeConfig: Kub
         };
         resourceVersion = cur.metadata?.resourceVersion;
       } catch (e) {
-        if (!isNotFound(e)) throw translateKubeError(e, what);
+        if (!isKubeNotFound(e)) throw translateKubeError(e, what);
       }
       const body = {
         apiVersion: `${API_GROUP}/${API_VERSION}`,
@@ -317,7 +282,7 @@ export function createClientNodeAgentCluster(options: { readonly kubeConfig: Kub
         await custom.deleteNamespacedCustomObject(key, opts);
         return 'deleted';
       } catch (e) {
-        if (isNotFound(e)) return 'absent';
+        if (isKubeNotFound(e)) return 'absent';
         throw translateKubeError(e, what);
       }
     },

@@ -25,11 +25,11 @@ export function createAzureWorkQueue(options: AzureWorkQueueOptions): WorkQueue 
       { field: 'queueName', message: `${JSON.stringify(options.queueName)} is not a storage queue name` },
     ]);
   const queue = createQueueClient(options.storage, options.queueName);
-  const clock = options.clock ?? { now: () => new Date() };
+  const clock = options.clock ?? { nowMs: () => Date.now() };
   let created: Promise<unknown> | undefined;
   return {
     async enqueue(input, signal) {
-      const request = buildReconcileRequest(input, clock.now());
+      const request = buildReconcileRequest(input, new Date(clock.nowMs()));
       try {
         created ??= queue.createIfNotExists({ abortSignal: signal });
         await created;

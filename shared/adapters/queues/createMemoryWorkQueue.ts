@@ -14,14 +14,14 @@ export interface MemoryWorkQueue extends WorkQueue {
 }
 
 export function createMemoryWorkQueue(options: { readonly clock?: StateClock } = {}): MemoryWorkQueue {
-  const clock = options.clock ?? { now: () => new Date() };
+  const clock = options.clock ?? { nowMs: () => Date.now() };
   const items: { request: ReconcileRequest; visibleAt: number; seq: number }[] = [];
   let seq = 0;
   return {
     enqueue(input, signal) {
       try {
         signal.throwIfAborted();
-        const now = clock.now();
+        const now = new Date(clock.nowMs());
         const request = buildReconcileRequest(input, now);
         items.push({ request, visibleAt: now.getTime() + (input.delayMs ?? 0), seq: seq++ });
         return Promise.resolve();
@@ -30,7 +30,7 @@ export function createMemoryWorkQueue(options: { readonly clock?: StateClock } =
       }
     },
     takeVisible() {
-      const now = clock.now().getTime();
+      const now = clock.nowMs();
       const visible = items
         .filter((i) => i.visibleAt <= now)
         .sort((a, b) => a.visibleAt - b.visibleAt || a.seq - b.seq);

@@ -61,7 +61,7 @@ const MAX_JSON_PARTS = 15;
 /** Characters per JSON part: below the 32K-character (64 KiB) property limit. */
 const JSON_PART = 30_000;
 const FINAL_CONFLICTS = new Set(['LeaseLost', 'NotDeleted']);
-const systemClock: StateClock = { now: () => new Date() };
+const systemClock: StateClock = { nowMs: () => Date.now() };
 
 export function createTableStateStore(options: TableStateStoreOptions): StateStore {
   const clock = options.clock ?? systemClock;
@@ -98,7 +98,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
           poolKey: input.poolKey,
           generation: BigInt(input.version.generation),
           sequence: BigInt(input.version.sequence),
-          updatedAt: clock.now(),
+          updatedAt: dateOf(clock),
           ...jsonProps('spec', input.spec),
         };
         if (!row) {
@@ -122,7 +122,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
       const t = await configs(signal);
       return withRetries('mark configuration deleted', async () => {
         const row = await t.get(input.clusterId, input.uid, signal);
-        const now = clock.now();
+        const now = dateOf(clock);
         if (!row) {
           const props = {
             namespace: '',
@@ -162,7 +162,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
           throw new ConflictError(`configuration ${input.clusterId}/${input.uid} is not marked deleted`, {
             detail: 'NotDeleted',
           });
-        const now = clock.now();
+        const now = dateOf(clock);
         const props = { ...row.props, finalizedAt: now, updatedAt: now };
         const etag = await t.replace(
           { partitionKey: input.clusterId, rowKey: input.uid, props },
@@ -240,7 +240,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
       const t = await pools(signal);
       return withRetries('acquire pool lease', async () => {
         const row = await t.get(input.poolKey, POOL_ROW, signal);
-        const now = clock.now();
+        const now = dateOf(clock);
         const expiresAt = new Date(now.getTime() + input.durationMs);
         const lease = { leaseHolder: input.holderId, leaseExpiresAt: expiresAt };
         if (!row) {
@@ -280,7 +280,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
       const t = await pools(signal);
       return withRetries('renew pool lease', async () => {
         const row = heldLeaseRow(await t.get(input.poolKey, POOL_ROW, signal), input);
-        const expiresAt = new Date(clock.now().getTime() + input.durationMs);
+        const expiresAt = new Date(dateOf(clock).getTime() + input.durationMs);
         await t.replace(
           {
             partitionKey: input.poolKey,
@@ -305,7 +305,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
       const t = await pools(signal);
       return withRetries('complete pool reconcile', async () => {
         const row = heldLeaseRow(await t.get(input.poolKey, POOL_ROW, signal), input);
-        const now = clock.now();
+        const now = dateOf(clock);
         const dirty = int(row.props, 'dirtyGeneration');
         const succeeded = input.outcome.kind === 'succeeded';
         const props: Record<string, EdmValue> = {
@@ -344,14 +344,14 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
     async getPool(input, signal) {
       key('poolKey', input.poolKey);
       const row = await (await pools(signal)).get(input.poolKey, POOL_ROW, signal);
-      return row ? toPool(row, clock.now()) : undefined;
+      return row ? toPool(row, dateOf(clock)) : undefined;
     },
 
     async listPools(signal) {
       const rows = await (
         await pools(signal)
       ).query({ filters: [{ property: 'RowKey', op: 'eq', value: POOL_ROW }] }, signal);
-      const now = clock.now();
+      const now = dateOf(clock);
       return rows.map((r) => toPool(r, now));
     },
 
@@ -376,7 +376,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
           throw new ValidationError([
             { field: 'port', message: `every port of ${min}-${max} is claimed in pool ${input.poolKey}` },
           ]);
-        const claimedAt = clock.now();
+        const claimedAt = dateOf(clock);
         const props = { port, configUid: input.configUid, claimedAt };
         await t.transact(
           input.poolKey,
@@ -429,7 +429,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
       const [pk, rk] = eventKey(input.eventId);
       const t = await events(signal);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const now = clock.now();
+        const now = dateOf(clock);
         const props = { processedAt: now, expiresAt: new Date(now.getTime() + input.ttlMs) };
         try {
           await t.create({ partitionKey: pk, rowKey: rk, props }, signal);
@@ -465,7 +465,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
     async purgeExpiredEvents(signal) {
       const t = await events(signal);
       const rows = await t.query(
-        { filters: [{ property: 'expiresAt', op: 'lt', value: clock.now() }] },
+        { filters: [{ property: 'expiresAt', op: 'lt', value: dateOf(clock) }] },
         signal,
       );
       return deleteAll(t, rows, signal);
@@ -480,7 +480,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
       return withRetries('put status', async () => {
         const row = await t.get(input.clusterId, input.uid, signal);
         if (row && joinJson(row.props, 'status') === canonical) return { changed: false };
-        const props = { updatedAt: clock.now(), ...splitJson('status', canonical) };
+        const props = { updatedAt: dateOf(clock), ...splitJson('status', canonical) };
         if (row)
           await t.replace({ partitionKey: input.clusterId, rowKey: input.uid, props }, row.etag, signal);
         else await t.create({ partitionKey: input.clusterId, rowKey: input.uid, props }, signal);
@@ -514,7 +514,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
     // ---- audit -------------------------------------------------------------------------------
     async appendAudit(entry, signal) {
       key('poolKey', entry.poolKey);
-      const at = clock.now();
+      const at = dateOf(clock);
       // Inverted milliseconds make the newest row sort first; the id keeps same-millisecond rows apart.
       const rowKey = `${String(9_999_999_999_999 - at.getTime()).padStart(13, '0')}-${newId()}`;
       key('audit id', rowKey);
@@ -784,4 +784,9 @@ function toAudit(row: TableRow): AuditRecord {
     outcome: str(p, 'outcome') as AuditRecord['outcome'],
     ...(typeof error === 'string' ? { error } : {}),
   };
+}
+
+/** The clock's time as a Date (what rows are stamped with). */
+function dateOf(clock: StateClock): Date {
+  return new Date(clock.nowMs());
 }

@@ -87,9 +87,8 @@ export interface AppWorld {
 
 export function createAppWorld(kind: PoolKind, count = 2, members?: ObservedPoolMembers): AppWorld {
   const clock = manualClock();
-  const stateClock = { now: () => new Date(clock.nowMs()) };
-  const state = createMemoryStateStore({ clock: stateClock });
-  const queue = createMemoryWorkQueue({ clock: stateClock });
+  const state = createMemoryStateStore({ clock });
+  const queue = createMemoryWorkQueue({ clock });
   const arm = new FakeArm(modelWorld(members ?? poolWorld(kind, count)));
   const logs: string[] = [];
   const sink = (l: string): void => {

@@ -18,7 +18,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hmacSha256Hex } from '../../../agents/relay/controlPlaneClient.js';
-import type { Clock } from '../../../agents/relay/clock.js';
+import type { Clock } from '../../../shared/ports/clock.js';
 import { invalidSpecCondition, readyCondition, stampConditions } from '../../../shared/core/conditions.js';
 import {
   isFullSync,
@@ -157,7 +157,7 @@ export class ContractControlPlane {
       timestamp: header(RELAY_TIMESTAMP_HEADER),
       signature: header(RELAY_SIGNATURE_HEADER),
       body: rawBody,
-      nowSeconds: Math.floor(this.options.clock.now() / 1000),
+      nowSeconds: Math.floor(this.options.clock.nowMs() / 1000),
       hmac: hmacSha256Hex,
     });
     if (verification.kind !== 'ok') return reply(401, { error: 'unauthorized' });
@@ -235,7 +235,7 @@ export class ContractControlPlane {
   private refresh(known: Known): void {
     const { object } = known;
     const generation = object.metadata.generation;
-    const now = new Date(this.options.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = new Date(this.options.clock.nowMs()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const deleting = known.gone || (object.metadata.deletionTimestamp ?? null) !== null;
     if (deleting) {
       known.finalized = !this.holdDeletions || this.released.has(object.metadata.uid);

@@ -1,5 +1,5 @@
 /** A clock that moves only when the test says so; sleepers wake in deadline order. */
-import type { Clock } from '../../../agents/relay/clock.js';
+import type { Clock } from '../../../shared/ports/clock.js';
 
 interface Sleeper {
   readonly at: number;
@@ -14,11 +14,11 @@ export class ManualClock implements Clock {
     this.t = start;
   }
 
-  now(): number {
+  nowMs(): number {
     return this.t;
   }
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       if (signal?.aborted === true) {
         resolve();

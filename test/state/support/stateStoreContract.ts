@@ -46,7 +46,7 @@ export function stateStoreContract(
     const store = createTableStateStore({
       tables,
       tablePrefix: prefix,
-      clock: { now: () => new Date(now) },
+      clock: { nowMs: () => now },
       newId: () => String(++id).padStart(6, '0'),
     });
     return { store, tables, prefix, advance: (ms) => (now += ms) };

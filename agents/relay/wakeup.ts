@@ -1,37 +1,8 @@
 /**
- * Time for the relay's loops, injected so tests drive lease expiry, backoff and periodic SYNC with a
- * manual clock instead of real sleeps.
+ * A level-triggered wake-up for the relay's loops, on the injected clock (shared/ports/clock.ts), so
+ * tests drive lease expiry, backoff and periodic SYNC with a manual clock instead of real sleeps.
  */
-
-/** Milliseconds since the epoch, and a sleep that ends early (resolving, not rejecting) on abort. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-/** The real clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal?.aborted === true) {
-        resolve();
-        return;
-      }
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(
-        () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        Math.max(0, ms),
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
+import type { Clock } from '../../shared/ports/clock.js';
 
 /**
  * A level-triggered wake-up: `notify()` before or during `wait()` makes the (next) wait return at
