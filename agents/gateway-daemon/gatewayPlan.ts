@@ -13,7 +13,8 @@
 import {
   configurationAppliesToNode,
   findGatewayVMProfile,
-  isConfigurationReady,
+  gatewayEndpointOf,
+  isDeleting,
   isIPv4,
   isWireGuardKey,
 } from '../common/gatewayConfig.js';
@@ -98,15 +99,18 @@ export function desiredGatewayNode(input: {
   const pending: { key: string; uid: string; reason: string }[] = [];
   const invalidPeers: { podEndpoint: string; reason: string }[] = [];
   const usedPorts = new Set<number>();
-  const configs = [...snapshot.configurations].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+  const configs = [...snapshot.configurations].sort((a, b) =>
+    keyOf(a.metadata).localeCompare(keyOf(b.metadata)),
+  );
   for (const c of configs) {
-    if (c.deleting || !isConfigurationReady(c) || !configurationAppliesToNode(c, node)) continue;
-    const key = keyOf(c);
-    const profile = c.status.gatewayServerProfile;
+    if (isDeleting(c) || !configurationAppliesToNode(c, node)) continue;
+    const key = keyOf(c.metadata);
+    const { uid } = c.metadata;
+    const profile = gatewayEndpointOf(c);
     const ref = profile?.privateKeySecretRef;
     if (profile === undefined || ref === undefined) continue;
     const miss = (reason: string): void => {
-      pending.push({ key, uid: c.uid, reason });
+      pending.push({ key, uid, reason });
     };
     const vm = findGatewayVMProfile(c, node);
     if (vm === undefined) {
@@ -134,7 +138,8 @@ export function desiredGatewayNode(input: {
     usedPorts.add(profile.port);
     const peers: DesiredPeer[] = [];
     for (const pe of snapshot.podEndpoints) {
-      if (pe.namespace !== c.namespace || pe.staticGatewayConfiguration !== c.name) continue;
+      if (pe.namespace !== c.metadata.namespace || pe.staticGatewayConfiguration !== c.metadata.name)
+        continue;
       const ip = pe.podIpAddress.endsWith('/32') ? pe.podIpAddress.slice(0, -3) : pe.podIpAddress;
       if (!isIPv4(ip))
         invalidPeers.push({
@@ -151,7 +156,7 @@ export function desiredGatewayNode(input: {
     // Two PodEndpoints with the same key (a pod recreated before the old object is gone): keep one.
     const unique = peers.filter((p, i) => i === 0 || peers[i - 1]?.publicKey !== p.publicKey);
     gateways.push({
-      uid: c.uid,
+      uid,
       key,
       port: profile.port,
       link: `wg-${profile.port}`,

@@ -13,7 +13,8 @@ import type { CommandRunner } from '../common/commandRunner.js';
 import { isIPv4 } from '../common/gatewayConfig.js';
 import { IpDriver } from '../common/ip.js';
 import type { NodeAgentCluster } from '../common/kube/clusterPorts.js';
-import type { StaticGatewayConfiguration } from '../common/kube/types.js';
+import { defaultRouteOf, excludeCidrsOf, gatewayEndpointOf } from '../common/gatewayConfig.js';
+import type { StaticGatewayConfiguration } from '../../shared/core/staticGatewayConfiguration.js';
 import type { Logger } from '../common/logger.js';
 import type { MetricsRegistry } from '../common/metrics.js';
 import { NftDriver } from '../common/nftables.js';
@@ -77,10 +78,7 @@ export function netnsName(path: string): string {
 
 /** True when pods may use the configuration (upstream: egressIpPrefix set; egret also needs the endpoint). */
 export function isReadyForPods(c: StaticGatewayConfiguration): boolean {
-  const p = c.status.gatewayServerProfile;
-  return (
-    c.status.egressIpPrefix !== '' && p !== undefined && p.ip !== '' && p.port !== 0 && p.publicKey !== ''
-  );
+  return gatewayEndpointOf(c) !== undefined;
 }
 
 export class CniService {
@@ -135,7 +133,7 @@ export class CniService {
         CNI_ERROR.tryAgainLater,
         `StaticGatewayConfiguration ${sgcRef.namespace}/${sgcRef.name} is not ready: its egress IP prefix and gateway endpoint are not published yet`,
       );
-    const server = sgc.status.gatewayServerProfile;
+    const server = gatewayEndpointOf(sgc);
     if (server === undefined)
       throw new CniCallError(CNI_ERROR.internal, 'unreachable: server profile vanished');
     const netns = netnsName(req.netns);
@@ -195,11 +193,11 @@ export class CniService {
       );
       await this.ipd.ip(['link', 'set', POD_WIREGUARD_LINK, 'up'], { netns });
       const changes = planPodRoutes({
-        mode: sgc.spec.defaultRoute,
+        mode: defaultRouteOf(sgc),
         eth0,
         gateway,
         eth0Routes: routes,
-        excludeCidrs: sgc.spec.excludeCidrs,
+        excludeCidrs: excludeCidrsOf(sgc),
         nodeExceptionCidrs: this.deps.nodeExceptionCidrs,
         clusterCidrs: this.deps.clusterCidrs,
       });
@@ -223,7 +221,7 @@ export class CniService {
         pod: `${req.podNamespace}/${req.podName}`,
         configuration: gatewayName,
         podIp,
-        mode: sgc.spec.defaultRoute,
+        mode: defaultRouteOf(sgc),
       });
     } catch (e) {
       log.warn('ADD failed; undoing', { pod: `${req.podNamespace}/${req.podName}`, error: errorMessage(e) });

@@ -2,7 +2,7 @@
  * A gateway-annotated pod's network, as data (pure): which routes its namespace gets and the
  * ingress-reply rule set. Upstream's SetPodRoutes + addRoutingForIngress (reference §5.4).
  */
-import type { DefaultRoute } from '../common/kube/types.js';
+import type { DefaultRoute } from '../../shared/core/staticGatewayConfiguration.js';
 import type { RouteInfo } from '../common/ip.js';
 
 /** The pod's WireGuard interface. */

@@ -152,8 +152,8 @@ for (const [name, make] of [
       assert.equal(pod?.annotations['kubernetes.azure.com/static-gateway-configuration'], 'sgc');
       assert.equal(await h.agent.getPod({ namespace: 'apps', name: 'nope' }, signal), undefined);
       const sgc = await h.agent.getStaticGatewayConfiguration({ namespace: 'apps', name: 'sgc' }, signal);
-      assert.equal(sgc?.status.gatewayServerProfile?.port, 6000);
-      assert.deepEqual(sgc?.status.gatewayVMProfiles, [
+      assert.equal(sgc?.status?.gatewayServerProfile?.port, 6000);
+      assert.deepEqual(sgc?.status?.gatewayVMProfiles, [
         { nodeName: 'n0', primaryIP: '10.0.0.4', secondaryIP: '10.0.0.5' },
       ]);
     });
@@ -216,7 +216,7 @@ for (const [name, make] of [
       );
       const snap = h.gateway.snapshot();
       assert.deepEqual(
-        snap.configurations.map((c) => `${c.namespace}/${c.name}`),
+        snap.configurations.map((c) => `${c.metadata.namespace}/${c.metadata.name}`),
         ['apps/sgc'],
       );
       assert.equal(snap.secrets.get('egret/sgw-x')?.PrivateKey, 'priv');

@@ -63,7 +63,9 @@ function sgc(o: {
 
 function snapshot(configs: unknown[], podEndpoints: PodEndpoint[] = []): GatewayClusterSnapshot {
   const normalized = configs.map(normalizeStaticGatewayConfiguration);
-  const secrets = new Map(normalized.map((c) => [`egret/sgw-${c.uid}`, { PrivateKey: KEYS[1]!.privateKey }]));
+  const secrets = new Map(
+    normalized.map((c) => [`egret/sgw-${c.metadata.uid}`, { PrivateKey: KEYS[1]!.privateKey }]),
+  );
   return { configurations: normalized, secrets, podEndpoints };
 }
 

@@ -31,7 +31,7 @@ export class MemoryCluster {
   }
 
   putConfiguration(c: StaticGatewayConfiguration): void {
-    this.configurations.set(keyOf(c), c);
+    this.configurations.set(keyOf(c.metadata), c);
     this.changed();
   }
 

@@ -1,11 +1,20 @@
 /**
  * The cluster objects the agents read and write, in upstream's shapes (kube-egress-gateway
  * v1alpha1, reference §2) so the two projects stay interchangeable, normalized from raw JSON at the
- * adapter edge. egret carries the per-node secondary IPs on the StaticGatewayConfiguration status
+ * adapter edge. A StaticGatewayConfiguration is the core's type (shared/core/staticGatewayConfiguration.ts),
+ * the same one the relay and the control plane use; agents/common/gatewayConfig.ts reads it. egret carries the per-node secondary IPs on the StaticGatewayConfiguration status
  * as `status.gatewayVMProfiles[] {nodeName, primaryIP, secondaryIP}` (upstream keeps that list on its
  * internal GatewayVMConfiguration object, which egret does not have).
  */
+import type {
+  GatewayVmssProfile,
+  StaticGatewayConfiguration,
+} from '../../../shared/core/staticGatewayConfiguration.js';
 import { API_GROUP, API_VERSION } from '../../../shared/core/wellKnown.js';
+
+export type { StaticGatewayConfiguration };
+/** The API kind of the custom resource. */
+export const STATIC_GATEWAY_CONFIGURATION_KIND = 'StaticGatewayConfiguration';
 
 export { API_GROUP, API_VERSION };
 export const STATIC_GATEWAY_CONFIGURATION_PLURAL = 'staticgatewayconfigurations';
@@ -22,38 +31,6 @@ export const POD_ENDPOINT_CONTAINER_ANNOTATION = 'egret.kubernetes.azure.com/con
 export interface ObjectRef {
   readonly namespace: string;
   readonly name: string;
-}
-
-export type DefaultRoute = 'staticEgressGateway' | 'azureNetworking';
-
-/** One gateway node's IPs for a configuration (upstream GatewayVMConfiguration status entry). */
-export interface GatewayVMProfile {
-  /** VMSS instance computerName, or for AKS VirtualMachines pools the NIC name. */
-  readonly nodeName: string;
-  readonly primaryIP: string;
-  readonly secondaryIP: string;
-}
-
-export interface StaticGatewayConfiguration extends ObjectRef {
-  readonly uid: string;
-  readonly deleting: boolean;
-  readonly spec: {
-    readonly gatewayNodepoolName?: string;
-    readonly vmss?: { readonly resourceGroup: string; readonly name: string };
-    readonly standaloneVMs?: { readonly resourceGroup: string; readonly vmNames: readonly string[] };
-    readonly defaultRoute: DefaultRoute;
-    readonly excludeCidrs: readonly string[];
-  };
-  readonly status: {
-    readonly egressIpPrefix: string;
-    readonly gatewayServerProfile?: {
-      readonly ip: string;
-      readonly port: number;
-      readonly publicKey: string;
-      readonly privateKeySecretRef?: ObjectRef;
-    };
-    readonly gatewayVMProfiles: readonly GatewayVMProfile[];
-  };
 }
 
 export interface PodEndpoint extends ObjectRef {
@@ -82,36 +59,66 @@ const obj = (v: unknown): Raw =>
   v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** Reads a StaticGatewayConfiguration from API JSON, tolerating missing optional parts. */
+/**
+ * Reads a StaticGatewayConfiguration from API JSON into the core's type, tolerating missing optional
+ * parts and dropping values of the wrong type (the API server validated the spec; status is ours).
+ */
 export function normalizeStaticGatewayConfiguration(raw: unknown): StaticGatewayConfiguration {
   const o = obj(raw);
   const md = obj(o?.metadata);
   const spec = obj(o?.spec);
   const status = obj(o?.status);
-  const vmssProfile = obj(spec?.gatewayVmssProfile) ?? obj(obj(spec?.gatewayProfile)?.vmssProfile);
-  const standalone = obj(obj(spec?.gatewayProfile)?.standaloneVMProfile);
+  const gatewayProfile = obj(spec?.gatewayProfile);
+  const vmssOf = (v: unknown): GatewayVmssProfile | undefined => {
+    const p = obj(v);
+    if (p === undefined) return undefined;
+    return {
+      ...optStr('vmssResourceGroup', p.vmssResourceGroup),
+      ...optStr('vmssName', p.vmssName),
+      ...optNum('publicIpPrefixSize', p.publicIpPrefixSize),
+    };
+  };
+  const standalone = obj(gatewayProfile?.standaloneVMProfile);
+  const vmssProfile = vmssOf(gatewayProfile?.vmssProfile);
+  const deprecatedVmss = vmssOf(spec?.gatewayVmssProfile);
   const gsp = obj(status?.gatewayServerProfile);
   const secretRef = obj(gsp?.privateKeySecretRef);
-  const nodepool = str(spec?.gatewayNodepoolName);
   const profiles = Array.isArray(status?.gatewayVMProfiles) ? (status.gatewayVMProfiles as unknown[]) : [];
+  const deletionTimestamp = str(md?.deletionTimestamp);
   return {
-    namespace: str(md?.namespace),
-    name: str(md?.name),
-    uid: str(md?.uid),
-    deleting: typeof md?.deletionTimestamp === 'string' && md.deletionTimestamp !== '',
+    apiVersion: `${API_GROUP}/${API_VERSION}`,
+    kind: STATIC_GATEWAY_CONFIGURATION_KIND,
+    metadata: {
+      namespace: str(md?.namespace),
+      name: str(md?.name),
+      uid: str(md?.uid),
+      ...optNum('generation', md?.generation),
+      ...optStr('resourceVersion', md?.resourceVersion),
+      ...(deletionTimestamp === '' ? {} : { deletionTimestamp }),
+    },
     spec: {
-      ...(nodepool === '' ? {} : { gatewayNodepoolName: nodepool }),
-      ...(vmssProfile === undefined || str(vmssProfile.vmssName) === ''
-        ? {}
-        : { vmss: { resourceGroup: str(vmssProfile.vmssResourceGroup), name: str(vmssProfile.vmssName) } }),
-      ...(standalone === undefined
+      ...optStr('gatewayNodepoolName', spec?.gatewayNodepoolName),
+      ...(deprecatedVmss === undefined ? {} : { gatewayVmssProfile: deprecatedVmss }),
+      ...(gatewayProfile === undefined
         ? {}
         : {
-            standaloneVMs: {
-              resourceGroup: str(standalone.vmResourceGroup),
-              vmNames: Array.isArray(standalone.vmNames) ? standalone.vmNames.map(str) : [],
+            gatewayProfile: {
+              ...(vmssProfile === undefined ? {} : { vmssProfile }),
+              ...(standalone === undefined
+                ? {}
+                : {
+                    standaloneVMProfile: {
+                      ...optStr('vmResourceGroup', standalone.vmResourceGroup),
+                      vmNames: Array.isArray(standalone.vmNames) ? standalone.vmNames.map(str) : [],
+                      ...optNum('publicIpPrefixSize', standalone.publicIpPrefixSize),
+                    },
+                  }),
             },
           }),
+      ...(typeof spec?.provisionPublicIps === 'boolean'
+        ? { provisionPublicIps: spec.provisionPublicIps }
+        : {}),
+      ...optStr('publicIpPrefixId', spec?.publicIpPrefixId),
       defaultRoute: spec?.defaultRoute === 'azureNetworking' ? 'azureNetworking' : 'staticEgressGateway',
       excludeCidrs: Array.isArray(spec?.excludeCidrs)
         ? spec.excludeCidrs.map(str).filter((c) => c !== '')
@@ -139,6 +146,14 @@ export function normalizeStaticGatewayConfiguration(raw: unknown): StaticGateway
       }),
     },
   };
+}
+
+function optStr<K extends string>(key: K, v: unknown): { readonly [k in K]?: string } {
+  return (typeof v === 'string' && v !== '' ? { [key]: v } : {}) as { readonly [k in K]?: string };
+}
+
+function optNum<K extends string>(key: K, v: unknown): { readonly [k in K]?: number } {
+  return (typeof v === 'number' && Number.isFinite(v) ? { [key]: v } : {}) as { readonly [k in K]?: number };
 }
 
 /** Reads a PodEndpoint from API JSON. */
