@@ -30,11 +30,10 @@
  * Every pool touched — a configuration's pool, and the pool it left — is marked dirty and enqueued.
  */
 import { compareVersions, configVersionOf, isCoveredBy } from '../core/configVersion.js';
-import { invalidSpecProblem } from '../core/preparePool.js';
+import { invalidSpecProblem, validStoredSpec } from '../core/preparePool.js';
 import { parseRelayEventsRequest, isFullSync, type RelayEvent } from '../core/relayContract.js';
 import { RELAY_SIGNATURE_WINDOW_SECONDS } from '../core/wellKnown.js';
 import type { FieldProblem } from '../core/errors.js';
-import type { DesiredSpec } from '../core/staticGatewayConfiguration.js';
 import { validateStaticGatewayConfiguration } from '../core/validateStaticGatewayConfiguration.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -197,7 +196,10 @@ async function acceptEvent(
   const validation = validateStaticGatewayConfiguration(event.object.spec, {
     subscriptionId: deps.settings.subscriptionId,
   });
-  const previousSpec = stored === undefined ? undefined : validSpecOf(stored.spec, deps.settings);
+  const previousSpec =
+    stored === undefined
+      ? undefined
+      : validStoredSpec(stored.spec, { subscriptionId: deps.settings.subscriptionId });
   const poolKey =
     validation.kind === 'valid'
       ? poolKeyForSpec(validation.spec, {
@@ -290,13 +292,6 @@ async function deleteConfiguration(
     signal,
   );
   return 'finalized';
-}
-
-/** The stored spec, validated (undefined when it is not a valid spec). */
-export function validSpecOf(spec: unknown, settings: ControlPlaneSettings): DesiredSpec | undefined {
-  if (spec === null || spec === undefined) return undefined;
-  const v = validateStaticGatewayConfiguration(spec, { subscriptionId: settings.subscriptionId });
-  return v.kind === 'valid' ? v.spec : undefined;
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time; the first error rejects after all started ones end. */

@@ -219,7 +219,7 @@ function checkOne<C extends StoredConfiguration>(
 ): CheckedConfiguration<C> {
   const deleting = config.deletedAt !== undefined;
   if (deleting) {
-    const spec = validSpec(config.spec, context);
+    const spec = validStoredSpec(config.spec, context);
     return { config, deleting, ...(spec === undefined ? {} : { spec }) };
   }
   const v = validateStaticGatewayConfiguration(config.spec, context);
@@ -240,7 +240,7 @@ function applySetRules<C extends StoredConfiguration>(
   const others = input.neighbours.flatMap((config) => {
     if (own.has(config.uid) || config.poolKey === input.poolKey) return [];
     if (config.deletedAt !== undefined || config.finalizedAt !== undefined) return [];
-    const spec = validSpec(config.spec, input.context);
+    const spec = validStoredSpec(config.spec, input.context);
     return spec === undefined ? [] : [{ config, spec }];
   });
   const valid = input.configurations.flatMap((e) =>
@@ -340,7 +340,8 @@ function unresolvedProblem(r: Exclude<PoolResolution, { readonly kind: 'resolved
     : { reason: 'InvalidSpec', message: `${r.field}: ${r.message}` };
 }
 
-function validSpec(spec: unknown, context: ValidationContext): DesiredSpec | undefined {
+/** A stored spec, validated: undefined when it is absent (a tombstone) or not a valid spec. */
+export function validStoredSpec(spec: unknown, context: ValidationContext): DesiredSpec | undefined {
   if (spec === null || spec === undefined) return undefined;
   const v = validateStaticGatewayConfiguration(spec, context);
   return v.kind === 'valid' ? v.spec : undefined;

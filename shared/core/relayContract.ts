@@ -18,7 +18,7 @@
  *
  * Ordering and replays: versions of one configuration are ordered by `metadata.generation`, then by
  * `metadata.resourceVersion` read as a decimal integer (what the API server hands out in practice;
- * anything else counts as 0). An event older than the stored version is ignored, the same version is
+ * anything else counts as 0; the rule is configVersion.ts). An event older than the stored version is ignored, the same version is
  * a no-op, so duplicates, reordering and replays are harmless. Deletion is final for a uid.
  * Only the object's shape is checked here; a spec with bad values is accepted and becomes an
  * `InvalidSpec` condition, so nothing a user wrote is dropped on the floor.
