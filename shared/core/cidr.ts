@@ -116,6 +116,28 @@ export function formatIp(address: IpAddress): string {
  * because a route or an exclusion written that way usually hides a typo.
  */
 export function parseCidr(text: string): ParsedCidr {
+  const parsed = parseCidrClearingHostBits(text);
+  if (parsed.kind === 'invalid') return parsed;
+  if (parsed.hostBitsIn !== undefined)
+    return { kind: 'invalid', problem: `"${text}" has host bits set; did you mean ${parsed.cidr.text}?` };
+  return { kind: 'ok', cidr: parsed.cidr };
+}
+
+/** The result of {@link parseCidrClearingHostBits}. */
+export type ClearedCidr =
+  | {
+      readonly kind: 'ok';
+      readonly cidr: Cidr;
+      /** The text as given, when its host bits were set and have been cleared. */
+      readonly hostBitsIn?: string;
+    }
+  | { readonly kind: 'invalid'; readonly problem: string };
+
+/**
+ * Parses `address/length` as the Linux kernel and Go's `net.ParseCIDR` read it: host bits are
+ * cleared (`10.0.0.1/8` is `10.0.0.0/8`), and `hostBitsIn` says so, so a caller can warn.
+ */
+export function parseCidrClearingHostBits(text: string): ClearedCidr {
   const slash = text.indexOf('/');
   if (slash < 0)
     return { kind: 'invalid', problem: `"${text}" is not a CIDR: expected <address>/<prefix length>` };
@@ -135,10 +157,8 @@ export function parseCidr(text: string): ParsedCidr {
   const hostMask = (1n << BigInt(bits - prefixLength)) - 1n;
   const network = address.value & ~hostMask;
   const canonical = `${formatIp({ family: address.family, value: network })}/${prefixLength}`;
-  if ((address.value & hostMask) !== 0n) {
-    return { kind: 'invalid', problem: `"${text}" has host bits set; did you mean ${canonical}?` };
-  }
-  return { kind: 'ok', cidr: { family: address.family, network, prefixLength, text: canonical } };
+  const cidr = { family: address.family, network, prefixLength, text: canonical };
+  return (address.value & hostMask) !== 0n ? { kind: 'ok', cidr, hostBitsIn: text } : { kind: 'ok', cidr };
 }
 
 /** Sorts IP address strings numerically (IPv4 before IPv6); unparsable ones last, by text. */

@@ -38,11 +38,20 @@ export const READY_REASONS = [
 /** A reason of the Ready condition. */
 export type ReadyReason = (typeof READY_REASONS)[number];
 
+/**
+ * The condition type that carries warnings about an accepted spec: present, `status: True`, reason
+ * `AcceptedWithWarnings`, only while the current spec has warnings (validateStaticGatewayConfiguration.ts:
+ * what kube-egress-gateway accepts and egret serves, but risky or handled differently than asked).
+ */
+export const ACCEPTED_CONDITION = 'Accepted';
+/** The reason of the {@link ACCEPTED_CONDITION} condition. */
+export const ACCEPTED_WITH_WARNINGS = 'AcceptedWithWarnings';
+
 /** A condition before it is stamped with a transition time. */
 export interface ConditionDraft {
   readonly type: string;
   readonly status: ConditionStatus;
-  readonly reason: ReadyReason;
+  readonly reason: ReadyReason | typeof ACCEPTED_WITH_WARNINGS;
   readonly message: string;
   readonly observedGeneration?: number;
 }
@@ -84,6 +93,24 @@ export function invalidSpecCondition(
     message: message === '' ? 'the spec is invalid' : message,
     ...(options.generation === undefined ? {} : { generation: options.generation }),
   });
+}
+
+/**
+ * `Accepted=True`, reason `AcceptedWithWarnings`, the message naming every field warned about;
+ * undefined when there is no warning (the condition is then left out of the status).
+ */
+export function acceptedWithWarningsCondition(
+  warnings: readonly FieldProblem[],
+  options: { readonly generation?: number },
+): ConditionDraft | undefined {
+  if (warnings.length === 0) return undefined;
+  return {
+    type: ACCEPTED_CONDITION,
+    status: 'True',
+    reason: ACCEPTED_WITH_WARNINGS,
+    message: truncate(warnings.map((w) => `${w.field}: ${w.message}`).join('; ')),
+    ...(options.generation === undefined ? {} : { observedGeneration: options.generation }),
+  };
 }
 
 /**

@@ -8,14 +8,16 @@
  * - `gatewayVMProfiles`: per member `{nodeName, primaryIP, secondaryIP}`, sorted by nodeName; nodeName is
  *   the VMSS instance computerName, the NIC name for VirtualMachines pools (upstream), the VM
  *   computerName for standalone VMs.
- * - `conditions`: `Ready`, stamped with the injected clock only when its status changes.
+ * - `conditions`: `Ready`, and `Accepted` (reason `AcceptedWithWarnings`) while the spec has warnings,
+ *   stamped with the injected clock only when their status changes.
  * Pure and deterministic: identical inputs give a deep-equal status, so identical reconciles never
  * rewrite status ({@link statusEquals}).
  */
 import { loadBalancerChildId, loadBalancerId, publicIpPrefixId, sameArmId } from './armId.js';
 import { compareIpText } from './cidr.js';
 import type { ConditionDraft, ReadyReason } from './conditions.js';
-import { readyCondition, stampConditions } from './conditions.js';
+import { acceptedWithWarningsCondition, readyCondition, stampConditions } from './conditions.js';
+import type { FieldProblem } from './errors.js';
 import type { LoadBalancer, NetworkInterface, ObservedPoolMembers, PublicIpPrefix } from './observed.js';
 import type { ConfigurationOutcome } from './plan.js';
 import type { ResolvedPool } from './pool.js';
@@ -43,6 +45,8 @@ export interface ProjectStatusInput {
   readonly outcome?: ConfigurationOutcome;
   /** A problem that stopped the reconcile before or during planning/applying; wins over `outcome`. */
   readonly problem?: { readonly reason: ReadyReason; readonly message: string };
+  /** Warnings about the current spec (validation): an `Accepted` condition names them. */
+  readonly warnings?: readonly FieldProblem[];
   readonly members?: ObservedPoolMembers;
   readonly loadBalancer?: LoadBalancer;
   readonly prefixes?: readonly PublicIpPrefix[];
@@ -131,7 +135,11 @@ export function projectStatus(input: ProjectStatusInput): StatusProjection {
     ...(egressIpPrefix === undefined ? {} : { egressIpPrefix }),
     ...(Object.keys(server).length === 0 ? {} : { gatewayServerProfile: server }),
     ...(nodes === undefined ? {} : { gatewayVMProfiles: nodes }),
-    conditions: stampConditions(previous?.conditions, [ready], input.now),
+    conditions: stampConditions(
+      previous?.conditions,
+      [ready, acceptedWithWarningsCondition(input.warnings ?? [], generation) ?? []].flat(),
+      input.now,
+    ),
     ...(input.generation === undefined ? {} : { observedGeneration: input.generation }),
   };
   return { status, finalized: outcome?.kind === 'removed' && input.problem === undefined };

@@ -5,11 +5,22 @@
  * server applies: types, enums, ranges, name patterns, defaults. Layer 2 is the two CEL rules of that
  * schema, written here in code (a test evaluates the CEL text to prove they agree). Layer 3 are rules
  * the API server cannot check because they need context or Azure knowledge: prefix sizes Azure
- * creates, the BYO prefix id's type and subscription, private-IP mode on a VMSS, CIDR syntax.
+ * creates, the BYO prefix id's type and subscription, CIDR syntax.
  * Layer 4, {@link validateConfigurationSet}, checks configurations against each other.
+ *
+ * ## Accepted with a warning (compatibility with kube-egress-gateway v1alpha1)
+ * What upstream accepts is accepted unless Azure itself would refuse it; where egret behaves
+ * differently or the spec is risky, the valid result carries `warnings` (a status condition and an
+ * Event tell the user), never a refusal:
+ * - private-IP mode on a VMSS: upstream runs it (its e2e suite does); a VMSS instance's secondary
+ *   private IP can change when the instance is reimaged or rebuilt, so allowlists may need updating;
+ * - a managed prefix longer than /28 (fewer addresses) is what Azure creates by default; a larger one
+ *   (/27 … /1) needs a raised public IP prefix quota, so it is accepted with a warning;
+ * - CIDRs with host bits set are normalised (`10.0.0.1/8` → `10.0.0.0/8`), as Linux and Go's
+ *   `net.ParseCIDR` read them.
  */
 import { parseArmId } from './armId.js';
-import { parseCidr } from './cidr.js';
+import { parseCidrClearingHostBits } from './cidr.js';
 import type { FieldProblem } from './errors.js';
 import { checkJsonSchema } from './jsonSchema.js';
 import type {
@@ -30,7 +41,12 @@ export interface ValidationContext {
 
 /** The result of {@link validateStaticGatewayConfiguration}. */
 export type SpecValidation =
-  | { readonly kind: 'valid'; readonly spec: DesiredSpec }
+  | {
+      readonly kind: 'valid';
+      readonly spec: DesiredSpec;
+      /** What is accepted but risky or handled differently than asked, sorted by field path. */
+      readonly warnings: readonly FieldProblem[];
+    }
   | { readonly kind: 'invalid'; readonly problems: readonly FieldProblem[] };
 
 type Json = Readonly<Record<string, unknown>>;
@@ -45,6 +61,7 @@ export function validateStaticGatewayConfiguration(
 ): SpecValidation {
   const checked = checkJsonSchema(spec ?? {}, STATIC_GATEWAY_CONFIGURATION_SPEC_SCHEMA, 'spec');
   const problems: FieldProblem[] = [...checked.problems];
+  const warnings: FieldProblem[] = [];
   if (!isObject(checked.value)) return invalid(problems);
   const s = checked.value;
   const publicIps = s['provisionPublicIps'] !== false;
@@ -59,7 +76,13 @@ export function validateStaticGatewayConfiguration(
       problems.push({ field, message: `${SPEC_RULES.exactlyOnePoolSelector.message}; also set: ${others}` });
     }
   }
-  for (const field of selected) checkProfile(s, field, publicIps, problems);
+  for (const field of selected)
+    checkProfile(
+      s,
+      field,
+      { publicIps, managed: !nonEmptyString(s['publicIpPrefixId']) },
+      { problems, warnings },
+    );
 
   // CEL rule 2 and the BYO prefix id.
   const prefixId = typeof s['publicIpPrefixId'] === 'string' ? s['publicIpPrefixId'] : '';
@@ -74,22 +97,22 @@ export function validateStaticGatewayConfiguration(
     }
   }
 
-  // Private-IP mode needs stable private IPs.
+  // Private-IP mode on a VMSS: upstream runs it; its private IPs are not stable.
   if (!publicIps) {
     for (const field of selected) {
       if (field === 'spec.gatewayVmssProfile' || field === 'spec.gatewayProfile.vmssProfile') {
-        problems.push({
+        warnings.push({
           field: 'spec.provisionPublicIps',
           message:
-            `private-IP mode (provisionPublicIps: false) needs stable private IPs, but ${field} is a VMSS, whose ` +
-            'secondary IPs can change on reimage and scale; use an AKS VirtualMachines pool (gatewayNodepoolName) ' +
-            'or gatewayProfile.standaloneVMProfile',
+            `private-IP mode on ${field}, a VMSS: an instance's secondary private IP can change when it is ` +
+            'reimaged, rebuilt or scaled in and out, and the egress IPs in status change with it; an AKS ' +
+            'VirtualMachines pool (gatewayNodepoolName) or gatewayProfile.standaloneVMProfile keeps them stable',
         });
       }
     }
   }
 
-  const excludeCidrs = checkCidrs(s['excludeCidrs'], problems);
+  const excludeCidrs = checkCidrs(s['excludeCidrs'], { problems, warnings });
 
   if (problems.length > 0 || selected.length !== 1) return invalid(problems);
   const egress: EgressSpec = !publicIps
@@ -103,7 +126,14 @@ export function validateStaticGatewayConfiguration(
       defaultRoute: s['defaultRoute'] as DefaultRoute,
       excludeCidrs,
     },
+    warnings: sortByField(warnings),
   };
+}
+
+/** Where {@link checkProfile} and {@link checkCidrs} report. */
+interface Findings {
+  readonly problems: FieldProblem[];
+  readonly warnings: FieldProblem[];
 }
 
 /**
@@ -157,9 +187,10 @@ function profileAt(spec: Json, field: PoolSelectorField): Json {
 function checkProfile(
   spec: Json,
   field: PoolSelectorField,
-  publicIps: boolean,
-  problems: FieldProblem[],
+  mode: { readonly publicIps: boolean; readonly managed: boolean },
+  findings: Findings,
 ): void {
+  const { problems, warnings } = findings;
   if (field === 'spec.gatewayNodepoolName') return; // its prefix size is a tag, checked when the pool resolves
   const profile = profileAt(spec, field);
   const standalone = field === 'spec.gatewayProfile.standaloneVMProfile';
@@ -185,19 +216,26 @@ function checkProfile(
   } else if (!nonEmptyString(profile[nameKey])) {
     problems.push({ field: `${field}.${nameKey}`, message: 'is required' });
   }
-  if (!publicIps) return;
+  if (!mode.publicIps) return;
   const size = profile['publicIpPrefixSize'];
   const sizeField = `${field}.publicIpPrefixSize`;
-  if (typeof size !== 'number' || size < PUBLIC_IP_PREFIX_LENGTH_MIN || size > PUBLIC_IP_PREFIX_LENGTH_MAX) {
-    if (typeof size === 'number' && (size < 0 || size > 31)) return; // the schema already said so
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > PUBLIC_IP_PREFIX_LENGTH_MAX) {
+    if (typeof size === 'number' && (size < 0 || size > 31 || !Number.isInteger(size))) return; // the schema said so
     problems.push({
       field: sizeField,
       message:
-        `public-IP mode needs a prefix length of ${PUBLIC_IP_PREFIX_LENGTH_MIN}–${PUBLIC_IP_PREFIX_LENGTH_MAX} ` +
-        `(Azure creates IPv4 public IP prefixes of /${PUBLIC_IP_PREFIX_LENGTH_MIN} to /${PUBLIC_IP_PREFIX_LENGTH_MAX} ` +
-        `without a quota request); got ${typeof size === 'number' ? size : 'none'}`,
+        `public-IP mode needs a prefix length (Azure creates IPv4 public IP prefixes of /${PUBLIC_IP_PREFIX_LENGTH_MIN} ` +
+        `to /${PUBLIC_IP_PREFIX_LENGTH_MAX} without a quota request); got ${typeof size === 'number' ? size : 'none'}`,
     });
     return;
+  }
+  if (size < PUBLIC_IP_PREFIX_LENGTH_MIN && mode.managed) {
+    warnings.push({
+      field: sizeField,
+      message:
+        `a /${size} prefix is larger than the /${PUBLIC_IP_PREFIX_LENGTH_MIN} Azure creates without a quota request; ` +
+        "creating it fails (AzureError) unless the subscription's public IP prefix quota was raised",
+    });
   }
   if (standalone && Array.isArray(profile['vmNames'])) {
     const capacity = 2 ** (32 - size);
@@ -237,18 +275,21 @@ function checkPrefixId(prefixId: string, context: ValidationContext, problems: F
   }
 }
 
-function checkCidrs(value: unknown, problems: FieldProblem[]): readonly string[] {
+function checkCidrs(value: unknown, findings: Findings): readonly string[] {
+  const { problems, warnings } = findings;
   if (!Array.isArray(value)) return [];
   const canonical: string[] = [];
   const seen = new Map<string, number>();
   value.forEach((item, i) => {
     if (typeof item !== 'string') return; // the schema reported it
     const field = `spec.excludeCidrs[${i}]`;
-    const parsed = parseCidr(item.trim());
+    const parsed = parseCidrClearingHostBits(item.trim());
     if (parsed.kind === 'invalid') {
       problems.push({ field, message: parsed.problem });
       return;
     }
+    if (parsed.hostBitsIn !== undefined)
+      warnings.push({ field, message: `"${item}" has host bits set; used as ${parsed.cidr.text}` });
     const first = seen.get(parsed.cidr.text);
     if (first !== undefined) {
       problems.push({ field, message: `"${item}" duplicates excludeCidrs[${first}]` });
@@ -290,8 +331,11 @@ function poolSelector(spec: Json, field: PoolSelectorField): PoolSelector {
 }
 
 function invalid(problems: FieldProblem[]): SpecValidation {
-  const sorted = [...problems].sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
-  return { kind: 'invalid', problems: sorted };
+  return { kind: 'invalid', problems: sortByField(problems) };
+}
+
+function sortByField(problems: readonly FieldProblem[]): readonly FieldProblem[] {
+  return [...problems].sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
 }
 
 function isObject(value: unknown): value is Json {

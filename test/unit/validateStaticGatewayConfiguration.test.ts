@@ -27,6 +27,60 @@ function problems(spec: unknown): readonly { field: string; message: string }[] 
   return r.kind === 'invalid' ? r.problems : [];
 }
 
+describe('validateStaticGatewayConfiguration: accepted with a warning (upstream accepts these)', () => {
+  const warned: [string, unknown, string, RegExp, (spec: unknown) => void][] = [
+    [
+      'private mode on a VMSS (upstream e2e case 6)',
+      { gatewayVmssProfile: VMSS, provisionPublicIps: false, defaultRoute: 'azureNetworking' },
+      'spec.provisionPublicIps',
+      /secondary private IP can change when it is reimaged.*VirtualMachines pool/,
+      (spec) => assert.deepEqual((spec as { egress: unknown }).egress, { kind: 'private' }),
+    ],
+    [
+      'a managed /27 (needs a raised quota)',
+      { gatewayVmssProfile: { ...VMSS, publicIpPrefixSize: 27 } },
+      'spec.gatewayVmssProfile.publicIpPrefixSize',
+      /\/27 prefix is larger than the \/28.*quota was raised/,
+      (spec) => assert.equal((spec as { pool: { publicIpPrefixSize: number } }).pool.publicIpPrefixSize, 27),
+    ],
+    [
+      'a CIDR with host bits set is normalised',
+      { gatewayNodepoolName: 'gwpool', excludeCidrs: ['10.0.0.0/8', '10.1.2.3/16'] },
+      'spec.excludeCidrs[1]',
+      /"10\.1\.2\.3\/16" has host bits set; used as 10\.1\.0\.0\/16/,
+      (spec) =>
+        assert.deepEqual((spec as { excludeCidrs: unknown }).excludeCidrs, ['10.0.0.0/8', '10.1.0.0/16']),
+    ],
+  ];
+  for (const [name, spec, field, message, check] of warned) {
+    it(name, () => {
+      const r = validateStaticGatewayConfiguration(spec, CONTEXT);
+      assert.equal(r.kind, 'valid', JSON.stringify(r));
+      if (r.kind !== 'valid') return;
+      assert.deepEqual(
+        r.warnings.map((w) => w.field),
+        [field],
+      );
+      assert.match(r.warnings[0]!.message, message);
+      check(r.spec);
+    });
+  }
+
+  it('a BYO prefix of any length is accepted without a warning: its real length is checked in Azure', () => {
+    const r = validateStaticGatewayConfiguration(
+      { gatewayVmssProfile: { ...VMSS, publicIpPrefixSize: 27 }, publicIpPrefixId: PREFIX },
+      CONTEXT,
+    );
+    assert.equal(r.kind, 'valid');
+    assert.deepEqual(r.kind === 'valid' ? r.warnings : undefined, []);
+  });
+
+  it('a plain valid spec has no warnings', () => {
+    const r = validateStaticGatewayConfiguration({ gatewayVmssProfile: VMSS }, CONTEXT);
+    assert.deepEqual(r.kind === 'valid' ? r.warnings : undefined, []);
+  });
+});
+
 describe('validateStaticGatewayConfiguration: valid specs', () => {
   const valid: [string, unknown][] = [
     ['nodepool', { gatewayNodepoolName: 'gwpool' }],
@@ -157,13 +211,7 @@ describe('validateStaticGatewayConfiguration: every rule names its field', () =>
       'prefix size unset in public mode',
       { gatewayVmssProfile: { vmssResourceGroup: 'rg', vmssName: 'gw' } },
       'spec.gatewayVmssProfile.publicIpPrefixSize',
-      /28–31.*got none/,
-    ],
-    [
-      'prefix size 27 in public mode',
-      { gatewayVmssProfile: { ...VMSS, publicIpPrefixSize: 27 } },
-      'spec.gatewayVmssProfile.publicIpPrefixSize',
-      /28–31.*without a quota request.*got 27/,
+      /needs a prefix length.*\/28 to \/31.*got none/,
     ],
     [
       'prefix size above the schema maximum',
@@ -215,12 +263,6 @@ describe('validateStaticGatewayConfiguration: every rule names its field', () =>
       /subscription other-sub.*manages subscription/,
     ],
     [
-      'private mode on a VMSS',
-      { gatewayVmssProfile: VMSS, provisionPublicIps: false },
-      'spec.provisionPublicIps',
-      /spec.gatewayVmssProfile is a VMSS.*VirtualMachines pool/,
-    ],
-    [
       'defaultRoute not in the enum',
       { gatewayNodepoolName: 'gwpool', defaultRoute: 'viaGateway' },
       'spec.defaultRoute',
@@ -237,12 +279,6 @@ describe('validateStaticGatewayConfiguration: every rule names its field', () =>
       { gatewayNodepoolName: 'gwpool', excludeCidrs: '10.0.0.0/8' },
       'spec.excludeCidrs',
       /must be a list/,
-    ],
-    [
-      'CIDR with host bits',
-      { gatewayNodepoolName: 'gwpool', excludeCidrs: ['10.0.0.0/8', '10.1.2.3/16'] },
-      'spec.excludeCidrs[1]',
-      /host bits set; did you mean 10\.1\.0\.0\/16/,
     ],
     [
       'not a CIDR',
@@ -273,15 +309,14 @@ describe('validateStaticGatewayConfiguration: every rule names its field', () =>
       gatewayVmssProfile: { vmssName: 'gw' },
       provisionPublicIps: false,
       publicIpPrefixId: PREFIX,
-      excludeCidrs: ['x', '10.0.0.1/8'],
+      excludeCidrs: ['x', '10.0.0.1/8', '::1/200'],
     });
     assert.deepEqual(
       all.map((p) => p.field),
       [
         'spec.excludeCidrs[0]',
-        'spec.excludeCidrs[1]',
+        'spec.excludeCidrs[2]',
         'spec.gatewayVmssProfile.vmssResourceGroup',
-        'spec.provisionPublicIps',
         'spec.publicIpPrefixId',
       ],
     );
