@@ -18,6 +18,8 @@ command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v iptables >/dev/null 2>&1 || missing="$missing iptables"
 # kubectl (Debian kubernetes-client): the kubectl tests against the Kubernetes API stand-in and the sandbox
 command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
+# containernetworking-plugins (bridge, host-local, portmap): the node network of the uninstall tests
+[ -x /usr/lib/cni/bridge ] || missing="$missing containernetworking-plugins"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ "${EGRET_SKIP_APT:-}" != "1" ]; then
     echo "bootstrap: installing Debian packages:$missing" >&2
