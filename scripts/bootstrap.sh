@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: installing npm packages (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # stdout to stderr: `npm start -- --json` must print only its JSON line on stdout
+  npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
 missing=""

@@ -10,7 +10,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- template JSON is read structurally */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTAINERS, EVENT_SUBSCRIPTION_NAME, FUNCTION_NAMES } from '../../infra/azure/renderTemplate.js';
 import {
@@ -244,17 +246,35 @@ describe('docs/install.md', () => {
     assert.match(install, /`StringIn` on `data\.operationName`/);
   });
 
-  it('links the parameters example and the Deploy to Azure button to the template', () => {
+  it('links the parameters example to the template', () => {
     assert.ok(install.includes('infra/azure/azuredeploy.parameters.example.json'));
     assert.ok(existsSync(join(repoRoot, 'infra/azure/azuredeploy.parameters.example.json')));
-    const button = /\(https:\/\/portal\.azure\.com\/#create\/Microsoft\.Template\/uri\/([^)]+)\)/.exec(
-      install,
-    );
-    assert.ok(button, 'Deploy to Azure link');
-    assert.match(
-      decodeURIComponent(button[1]!),
-      /^https:\/\/raw\.githubusercontent\.com\/[^/]+\/egret\/main\/infra\/azure\/azuredeploy\.json$/,
-    );
+    assert.doesNotMatch(install, /OWNER/, 'no placeholder owner in a link');
+  });
+
+  it("prints the Deploy to Azure link of the user's fork, run in a clone with either remote form", () => {
+    const cmds = shellCommands(install);
+    const start = cmds.findIndex((c) => c.startsWith('REPO_SLUG='));
+    assert.ok(start >= 0, 'the guide computes the link from the clone');
+    const script = cmds.slice(start, start + 3).join('\n');
+    assert.match(script, /Microsoft\.Template\/uri/);
+    for (const remote of ['https://github.com/contoso/egret.git', 'git@github.com:contoso/egret.git']) {
+      const clone = mkdtempSync(join(tmpdir(), 'egret-link-'));
+      try {
+        execFileSync('git', ['init', '-q'], { cwd: clone });
+        execFileSync('git', ['remote', 'add', 'origin', remote], { cwd: clone });
+        const out = execFileSync('sh', ['-c', script], { cwd: clone, encoding: 'utf8' }).trim();
+        const m = /^https:\/\/portal\.azure\.com\/#create\/Microsoft\.Template\/uri\/([^\s]+)$/.exec(out);
+        assert.ok(m, out);
+        assert.equal(
+          decodeURIComponent(m[1]!),
+          'https://raw.githubusercontent.com/contoso/egret/main/infra/azure/azuredeploy.json',
+        );
+        assert.ok(existsSync(join(repoRoot, 'infra/azure/azuredeploy.json')));
+      } finally {
+        rmSync(clone, { recursive: true, force: true });
+      }
+    }
   });
 });
 
@@ -277,6 +297,15 @@ describe('docs/migrate-from-kube-egress-gateway.md', () => {
     assert.ok(migrate.includes('(install.md)'));
     assert.equal((params.loadBalancerName as any).defaultValue, 'kubeegressgateway-ilb');
     assert.ok(migrate.includes('`kubeegressgateway-ilb`'));
+  });
+});
+
+describe('LICENSE', () => {
+  it('is the MIT license, as upstream, and the README says so', () => {
+    const license = readFileSync(join(repoRoot, 'LICENSE'), 'utf8');
+    assert.match(license, /^MIT License\n\nCopyright \(c\) \d{4} /);
+    assert.match(license, /Permission is hereby granted, free of charge/);
+    assert.match(readFileSync(join(repoRoot, 'README.md'), 'utf8'), /MIT \(see \[LICENSE\]\(LICENSE\)\)/);
   });
 });
 
