@@ -25,6 +25,7 @@ import {
   compareRoutePrecedence,
   compileRouteTemplate,
 } from '../../infra/local/functions-host/routeTemplate.js';
+import { READY_REASONS } from '../../shared/core/conditions.js';
 import { SUCCESS_EVENT_TYPES } from '../../shared/core/normalizeArmEvent.js';
 import {
   appSettingsOf,
@@ -156,7 +157,11 @@ describe('docs/install.md', () => {
     const inline = [...install.matchAll(/`([a-z][A-Za-z]+)=([^`\s]*)`/g)];
     assert.ok(inline.length > 0);
     for (const [, name, value] of inline) checkValue(name!, value!, 'inline');
-    const rows = [...install.matchAll(/^\| `([a-zA-Z]+)` \| (.+?) \|/gm)];
+    // The parameter table: from its header to the first line that is not a table row.
+    const tableStart = install.indexOf('| parameter | default | meaning |');
+    assert.ok(tableStart >= 0, 'the parameter table');
+    const table = install.slice(tableStart).split(/\n(?!\|)/)[0]!;
+    const rows = [...table.matchAll(/^\| `([a-zA-Z]+)` \| (.+?) \|/gm)];
     assert.ok(rows.length >= 6, 'the parameter table');
     for (const [, name, defaultCell] of rows) {
       const spec = params[name!];
@@ -297,6 +302,41 @@ describe('docs/migrate-from-kube-egress-gateway.md', () => {
     assert.ok(migrate.includes('(install.md)'));
     assert.equal((params.loadBalancerName as any).defaultValue, 'kubeegressgateway-ilb');
     assert.ok(migrate.includes('`kubeegressgateway-ilb`'));
+  });
+});
+
+describe('docs/install.md troubleshooting', () => {
+  const section = install.slice(install.indexOf('## 10. Troubleshooting'), install.indexOf('## 11. '));
+  it('explains every Ready reason the control plane writes', () => {
+    assert.ok(section.length > 0, 'a troubleshooting section');
+    for (const reason of READY_REASONS) assert.ok(section.includes(`\`${reason}\``), reason);
+  });
+
+  it('names only metrics the components export', () => {
+    const named = [...new Set([...section.matchAll(/`(egret_[a-z_]+)`/g)].map((m) => m[1]!))];
+    assert.ok(named.length >= 5);
+    const sources = ['agents', 'shared']
+      .flatMap((d) =>
+        readdirSync(join(repoRoot, d), { recursive: true, encoding: 'utf8' }).map((f) =>
+          join(repoRoot, d, f),
+        ),
+      )
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    for (const m of named) assert.ok(sources.includes(`'${m}'`), `${m} is not a metric of any component`);
+  });
+
+  it('removes egret from the CNI chain before deleting the node agents', () => {
+    const cmds = shellCommands(install);
+    const patch = cmds.findIndex(
+      (c) => c.includes('patch configmap egret-cni-uninstall') && c.includes('"uninstall":"true"'),
+    );
+    const wait = cmds.findIndex(
+      (c) => c.includes('egret-node-agent') && c.includes('--for=condition=Ready=false'),
+    );
+    const del = cmds.findIndex((c) => c.startsWith('kubectl delete -k'));
+    assert.ok(patch >= 0 && wait > patch && del > wait, `patch ${patch}, wait ${wait}, delete ${del}`);
   });
 });
 
