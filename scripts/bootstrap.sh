@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: installing npm packages (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # stdout to stderr: `npm start -- --json` must print only its JSON line on stdout
+  npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
 missing=""
@@ -18,6 +19,8 @@ command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v iptables >/dev/null 2>&1 || missing="$missing iptables"
 # kubectl (Debian kubernetes-client): the kubectl tests against the Kubernetes API stand-in and the sandbox
 command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
+# containernetworking-plugins (bridge, host-local, portmap): the node network of the uninstall tests
+[ -x /usr/lib/cni/bridge ] || missing="$missing containernetworking-plugins"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ "${EGRET_SKIP_APT:-}" != "1" ]; then
     echo "bootstrap: installing Debian packages:$missing" >&2

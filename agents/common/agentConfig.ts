@@ -116,9 +116,22 @@ export const NODE_AGENT_SETTINGS: readonly AgentSettingSpec[] = [
     description: 'Pod and service CIDRs, comma-separated: in-cluster traffic stays off the tunnel.',
   },
   {
+    name: 'CNI_HEARTBEAT_FILE',
+    default: '/var/run/egret/node-agent.heartbeat',
+    description:
+      'Host file the agent touches on every CNI configuration sync; egret-cni reads its age when the agent does not answer.',
+  },
+  {
+    name: 'CNI_AGENT_GONE_AFTER_SECONDS',
+    default: '300',
+    description:
+      'On a runtime that passes no pod annotations: with the agent unreachable and its heartbeat older than this, egret-cni takes egret as removed and passes pods through.',
+  },
+  {
     name: 'CNI_UNINSTALL_FILE',
     default: '/etc/egret/cni-uninstall/uninstall',
-    description: 'If this file (a ConfigMap key) says "true" at shutdown, the chained conflist is removed.',
+    description:
+      'While this file (the egret-cni-uninstall ConfigMap key) says "true", the chained conflist is removed and not written again.',
   },
   {
     name: 'CNI_CONF_RESYNC_SECONDS',
@@ -258,6 +271,8 @@ export interface NodeAgentConfig extends CommonConfig {
   readonly exceptionCidrs: readonly string[];
   readonly clusterCidrs: readonly string[];
   readonly uninstallFile: string;
+  readonly heartbeatFile: string;
+  readonly agentGoneAfterSeconds: number;
   readonly confResyncMs: number;
   readonly tunnelStallMs: number;
   readonly tunnelCheckIntervalMs: number;
@@ -296,6 +311,8 @@ export function loadNodeAgentConfig(env: Env = process.env): NodeAgentConfig {
     exceptionCidrs: r.cidrs('EXCEPTION_CIDRS'),
     clusterCidrs: r.cidrs('CLUSTER_CIDRS'),
     uninstallFile: r.str('CNI_UNINSTALL_FILE'),
+    heartbeatFile: r.str('CNI_HEARTBEAT_FILE'),
+    agentGoneAfterSeconds: r.int('CNI_AGENT_GONE_AFTER_SECONDS', 30, 86400),
     confResyncMs: r.int('CNI_CONF_RESYNC_SECONDS', 1, 3600) * 1000,
     tunnelStallMs: r.int('TUNNEL_STALL_SECONDS', 0, 3600) * 1000,
     tunnelCheckIntervalMs: r.int('TUNNEL_CHECK_INTERVAL_SECONDS', 1, 3600) * 1000,

@@ -9,6 +9,7 @@
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -17,16 +18,38 @@ import {
   writeFileSync,
   type FSWatcher,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ValidationError, errorMessage } from '../../shared/core/errors.js';
 import type { Logger } from '../common/logger.js';
-import { EGRET_CNI_TYPE } from './cni/cniProtocol.js';
+import { EGRET_CNI_TYPE, POD_ANNOTATIONS_CAPABILITY } from './cni/cniProtocol.js';
 
-/** egret's entry in the chain. */
+/** egret's entry in the chain (the plugin's configuration; see cni/egretCni.ts). */
 export interface EgretPluginEntry {
   readonly type: typeof EGRET_CNI_TYPE;
   readonly socketPath: string;
   readonly timeoutMs: number;
+  /** The agent touches this file on every sync; the plugin reads its age when the agent is unreachable. */
+  readonly heartbeatFile: string;
+  /** A heartbeat older than this means egret was removed from the node: pods pass through. */
+  readonly agentGoneAfterSeconds: number;
+  /** Asks the runtime for the pod's annotations, so un-annotated pods never need the agent. */
+  readonly capabilities: { readonly [POD_ANNOTATIONS_CAPABILITY]: true };
+}
+
+/** The chain entry for the agent's settings. */
+export function egretPluginEntry(o: {
+  readonly socketPath: string;
+  readonly heartbeatFile: string;
+  readonly agentGoneAfterSeconds: number;
+}): EgretPluginEntry {
+  return {
+    type: EGRET_CNI_TYPE,
+    socketPath: o.socketPath,
+    timeoutMs: 20_000,
+    heartbeatFile: o.heartbeatFile,
+    agentGoneAfterSeconds: o.agentGoneAfterSeconds,
+    capabilities: { [POD_ANNOTATIONS_CAPABILITY]: true },
+  };
 }
 
 /** Picks the main plugin's file: first by name among conf files, egret's own file excluded. */
@@ -96,16 +119,36 @@ export class CniConfInstaller {
       readonly resyncMs: number;
       readonly log: Logger;
       readonly onError?: () => void;
+      /**
+       * Upstream's cni-uninstall switch, read on every sync: while it says so, egret's conflist is
+       * removed and not written again (the agent stays up but out of the chain, and not ready).
+       */
+      readonly uninstallRequested?: () => boolean;
     },
   ) {}
+
+  private uninstalled = false;
+
+  /** True once the uninstall switch took egret out of the chain. */
+  get isUninstalled(): boolean {
+    return this.uninstalled;
+  }
 
   get confPath(): string {
     return join(this.options.confDir, this.options.confFile);
   }
 
   /** Installs the plugin executable and (re)writes the chained conflist when it differs. */
-  sync(): 'written' | 'unchanged' | 'no-source' {
+  sync(): 'written' | 'unchanged' | 'no-source' | 'uninstalled' {
     const o = this.options;
+    if (o.uninstallRequested?.() === true) {
+      if (!this.uninstalled) o.log.info('CNI uninstall requested: conflist removed', { file: this.confPath });
+      this.uninstall();
+      this.uninstalled = true;
+      return 'uninstalled';
+    }
+    this.uninstalled = false;
+    this.touchHeartbeat();
     const bin = join(o.binDir, EGRET_CNI_TYPE);
     const wrapper = renderPluginWrapper(o.pluginCommand);
     if (!existsSync(bin) || readFileSync(bin, 'utf8') !== wrapper) writeFileAtomic(bin, wrapper, 0o755);
@@ -123,6 +166,13 @@ export class CniConfInstaller {
     writeFileAtomic(this.confPath, content);
     o.log.info('CNI configuration written', { file: this.confPath, from: source });
     return 'written';
+  }
+
+  /** Refreshes the heartbeat file the plugin reads when the agent does not answer. */
+  private touchHeartbeat(): void {
+    const file = this.options.entry.heartbeatFile;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${process.pid}\n`);
   }
 
   /** Keeps the conflist in sync: directory events (debounced) and a periodic resync. */

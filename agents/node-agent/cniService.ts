@@ -126,7 +126,7 @@ export class CniService {
     if (sgc === undefined)
       throw new CniCallError(
         CNI_ERROR.tryAgainLater,
-        `StaticGatewayConfiguration ${sgcRef.namespace}/${sgcRef.name} not found`,
+        `pod ${podRef.namespace}/${podRef.name} has ${POD_GATEWAY_ANNOTATION}=${gatewayName}, but StaticGatewayConfiguration ${sgcRef.namespace}/${sgcRef.name} is not served: it does not exist (deleted, or not created yet); the pod starts once it exists and is ready, or without the annotation`,
       );
     if (!isReadyForPods(sgc))
       throw new CniCallError(

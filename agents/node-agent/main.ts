@@ -14,11 +14,15 @@ import { createLogger } from '../common/logger.js';
 import { MetricsRegistry } from '../common/metrics.js';
 import { terminationSignal } from '../common/process.js';
 import { createWireGuardDriver, selectWireGuardMode } from '../common/wireguard.js';
-import { EGRET_CNI_TYPE } from './cni/cniProtocol.js';
-import { CniConfInstaller } from './cniConf.js';
+import { CniConfInstaller, egretPluginEntry } from './cniConf.js';
 import { startCniServer } from './cniServer.js';
 import { CniService } from './cniService.js';
 import { TunnelWatchdog } from './tunnelWatchdog.js';
+
+/** The cni-uninstall switch: the mounted ConfigMap key says "true". */
+function uninstallRequested(file: string): boolean {
+  return existsSync(file) && readFileSync(file, 'utf8').trim() === 'true';
+}
 
 async function main(): Promise<void> {
   const config = loadNodeAgentConfig();
@@ -30,10 +34,15 @@ async function main(): Promise<void> {
     confFile: config.cniConfFile,
     binDir: config.cniBinDir,
     pluginCommand: config.pluginCommand,
-    entry: { type: EGRET_CNI_TYPE, socketPath: config.socketPath, timeoutMs: 20_000 },
+    entry: egretPluginEntry({
+      socketPath: config.socketPath,
+      heartbeatFile: config.heartbeatFile,
+      agentGoneAfterSeconds: config.agentGoneAfterSeconds,
+    }),
     resyncMs: config.confResyncMs,
     log,
     onError: () => confFailures.inc(),
+    uninstallRequested: () => uninstallRequested(config.uninstallFile),
   });
   if (process.argv[2] === 'uninstall') {
     installer.uninstall();
@@ -82,9 +91,9 @@ async function main(): Promise<void> {
   installer.stop();
   watchdog?.stop();
   // Upstream's cni-uninstall ConfigMap: only an explicit "true" takes egret out of the chain; a plain
-  // restart (rolling update) must not let pods start without their gateway in between.
-  const uninstall =
-    existsSync(config.uninstallFile) && readFileSync(config.uninstallFile, 'utf8').trim() === 'true';
+  // restart (rolling update) must not let annotated pods start without their gateway in between. The
+  // switch is also read on every sync, so `uninstall: "true"` removes the conflist while the agent runs.
+  const uninstall = uninstallRequested(config.uninstallFile);
   if (uninstall) installer.uninstall();
   await server.close();
   await health.close();

@@ -7,11 +7,16 @@ import { createLogger } from '../../agents/common/logger.js';
 import {
   buildChainedConflist,
   CniConfInstaller,
+  egretPluginEntry,
   pickSourceConf,
   renderPluginWrapper,
 } from '../../agents/node-agent/cniConf.js';
 
-const entry = { type: 'egret-cni', socketPath: '/run/egret.sock', timeoutMs: 20000 } as const;
+const entry = egretPluginEntry({
+  socketPath: '/run/egret.sock',
+  heartbeatFile: '/run/egret.heartbeat',
+  agentGoneAfterSeconds: 300,
+});
 const silent = createLogger('test', { write: () => undefined });
 
 describe('CNI configuration', () => {
@@ -81,15 +86,18 @@ describe('CNI configuration', () => {
     after(() => rmSync(dir, { recursive: true, force: true }));
     const confDir = join(dir, 'net.d');
     const binDir = join(dir, 'bin');
+    const heartbeatFile = join(dir, 'run', 'agent.heartbeat');
+    let uninstallSwitch = false;
     const make = () =>
       new CniConfInstaller({
         confDir,
         confFile: '01-egret.conflist',
         binDir,
         pluginCommand: ['/n', '/p.js'],
-        entry,
+        entry: { ...entry, heartbeatFile },
         resyncMs: 1000,
         log: silent,
+        uninstallRequested: () => uninstallSwitch,
       });
 
     it('writes the chained conflist and the executable, follows a rewrite of the main file, and uninstalls', async () => {
@@ -118,6 +126,38 @@ describe('CNI configuration', () => {
       assert.ok(!existsSync(inst.confPath));
       // The executable stays: sandboxes created with egret in the chain still get their DEL.
       assert.ok(existsSync(join(binDir, 'egret-cni')));
+    });
+
+    it('asks the runtime for pod annotations and names its heartbeat in the chain entry', () => {
+      const inst = make();
+      inst.sync();
+      const egret = (
+        JSON.parse(readFileSync(inst.confPath, 'utf8')) as { plugins: Record<string, unknown>[] }
+      ).plugins[1];
+      assert.deepEqual(egret?.capabilities, { 'io.kubernetes.cri.pod-annotations': true });
+      assert.equal(egret?.heartbeatFile, heartbeatFile);
+      assert.equal(egret?.agentGoneAfterSeconds, 300);
+      assert.ok(existsSync(heartbeatFile), 'every sync refreshes the heartbeat');
+    });
+
+    it('the uninstall switch removes the conflist while the agent runs and keeps it out; turning it back reinstalls', () => {
+      const inst = make();
+      assert.notEqual(inst.sync(), 'uninstalled');
+      assert.ok(existsSync(inst.confPath));
+      uninstallSwitch = true;
+      assert.equal(inst.sync(), 'uninstalled');
+      assert.ok(!existsSync(inst.confPath));
+      assert.ok(inst.isUninstalled);
+      // The main plugin rewriting its file does not bring egret back while the switch is on.
+      writeFileSync(
+        join(confDir, '10-net.conflist'),
+        JSON.stringify({ cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'bridge' }] }),
+      );
+      assert.equal(inst.sync(), 'uninstalled');
+      assert.ok(!existsSync(inst.confPath));
+      uninstallSwitch = false;
+      assert.equal(inst.sync(), 'written');
+      assert.ok(!inst.isUninstalled);
     });
   });
 });

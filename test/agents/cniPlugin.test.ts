@@ -1,12 +1,17 @@
 /** The egret-cni executable itself, run as the runtime runs it (env + stdin), against a fake agent socket. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { convertResult } from '../../agents/node-agent/cni/cniProtocol.js';
+import {
+  convertResult,
+  POD_ANNOTATIONS_CAPABILITY,
+  POD_GATEWAY_ANNOTATION,
+} from '../../agents/node-agent/cni/cniProtocol.js';
+import { POD_GATEWAY_ANNOTATION as CORE_POD_GATEWAY_ANNOTATION } from '../../shared/core/wellKnown.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const PLUGIN = join(REPO, 'agents/node-agent/cni/egretCni.ts');
@@ -138,5 +143,68 @@ describe('egret-cni executable', () => {
     const r = await runPlugin('ADD', conf());
     assert.equal(r.code, 1);
     assert.match((JSON.parse(r.out) as { msg: string }).msg, /chained plugin/);
+  });
+
+  describe('deciding without the agent (upstream incident #759)', () => {
+    const gone = (extra: Record<string, unknown> = {}) =>
+      conf({ socketPath: join(dir, 'nobody.sock'), prevResult, ...extra });
+    const withAnnotations = (annotations: Record<string, string>) => ({
+      runtimeConfig: { [POD_ANNOTATIONS_CAPABILITY]: annotations },
+    });
+
+    it('the plugin and the core name the same pod annotation', () => {
+      assert.equal(POD_GATEWAY_ANNOTATION, CORE_POD_GATEWAY_ANNOTATION);
+    });
+
+    it('a pod the runtime says is not annotated passes through with no agent at all, for ADD, CHECK and DEL', async () => {
+      const before = calls.length;
+      const c = gone(withAnnotations({ 'kubernetes.io/config.source': 'api' }));
+      const add = await runPlugin('ADD', c);
+      assert.equal(add.code, 0, add.out);
+      assert.deepEqual(JSON.parse(add.out), convertResult(prevResult, '1.0.0'));
+      assert.equal((await runPlugin('CHECK', c)).code, 0);
+      assert.equal((await runPlugin('DEL', c)).code, 0);
+      // With a live agent too: it is never asked about such a pod.
+      const live = await runPlugin('ADD', conf({ prevResult, ...withAnnotations({}) }));
+      assert.equal(live.code, 0);
+      assert.equal(calls.length, before);
+    });
+
+    it('an annotated pod fails closed while the agent is gone, naming the annotation and its configuration', async () => {
+      const add = await runPlugin('ADD', gone(withAnnotations({ [POD_GATEWAY_ANNOTATION]: 'sgc-a' })));
+      assert.equal(add.code, 1);
+      const err = JSON.parse(add.out) as { code: number; msg: string };
+      assert.equal(err.code, 11);
+      assert.match(err.msg, /default\/web has kubernetes\.azure\.com\/static-gateway-configuration=sgc-a/);
+      assert.match(err.msg, /egret node agent is not running on this node/);
+      assert.match(err.msg, /StaticGatewayConfiguration default\/sgc-a/);
+    });
+
+    it('an annotated pod is still served by a live agent', async () => {
+      const r = await runPlugin(
+        'ADD',
+        conf({ prevResult, ...withAnnotations({ [POD_GATEWAY_ANNOTATION]: 'sgc-a' }) }),
+      );
+      assert.equal(r.code, 0);
+      assert.equal(calls.at(-1)?.path, '/v1/cni/add');
+    });
+
+    it('without annotations from the runtime: a stale or missing heartbeat means egret was removed, a fresh one means try again', async () => {
+      const heartbeatFile = join(dir, 'agent.heartbeat');
+      writeFileSync(heartbeatFile, '1\n');
+      const fresh = await runPlugin('ADD', gone({ heartbeatFile, agentGoneAfterSeconds: 300 }));
+      assert.equal(fresh.code, 1);
+      assert.match((JSON.parse(fresh.out) as { msg: string }).msg, /unreachable.*passed no pod annotations/);
+      const old = (Date.now() - 301_000) / 1000;
+      utimesSync(heartbeatFile, old, old);
+      const stale = await runPlugin('ADD', gone({ heartbeatFile, agentGoneAfterSeconds: 300 }));
+      assert.equal(stale.code, 0, stale.out);
+      assert.deepEqual(JSON.parse(stale.out), convertResult(prevResult, '1.0.0'));
+      const missing = await runPlugin(
+        'ADD',
+        gone({ heartbeatFile: join(dir, 'never-written'), agentGoneAfterSeconds: 300 }),
+      );
+      assert.equal(missing.code, 0, missing.out);
+    });
   });
 });

@@ -10,7 +10,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- template JSON is read structurally */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTAINERS, EVENT_SUBSCRIPTION_NAME, FUNCTION_NAMES } from '../../infra/azure/renderTemplate.js';
 import {
@@ -23,6 +25,7 @@ import {
   compareRoutePrecedence,
   compileRouteTemplate,
 } from '../../infra/local/functions-host/routeTemplate.js';
+import { READY_REASONS } from '../../shared/core/conditions.js';
 import { SUCCESS_EVENT_TYPES } from '../../shared/core/normalizeArmEvent.js';
 import {
   appSettingsOf,
@@ -154,7 +157,11 @@ describe('docs/install.md', () => {
     const inline = [...install.matchAll(/`([a-z][A-Za-z]+)=([^`\s]*)`/g)];
     assert.ok(inline.length > 0);
     for (const [, name, value] of inline) checkValue(name!, value!, 'inline');
-    const rows = [...install.matchAll(/^\| `([a-zA-Z]+)` \| (.+?) \|/gm)];
+    // The parameter table: from its header to the first line that is not a table row.
+    const tableStart = install.indexOf('| parameter | default | meaning |');
+    assert.ok(tableStart >= 0, 'the parameter table');
+    const table = install.slice(tableStart).split(/\n(?!\|)/)[0]!;
+    const rows = [...table.matchAll(/^\| `([a-zA-Z]+)` \| (.+?) \|/gm)];
     assert.ok(rows.length >= 6, 'the parameter table');
     for (const [, name, defaultCell] of rows) {
       const spec = params[name!];
@@ -244,17 +251,35 @@ describe('docs/install.md', () => {
     assert.match(install, /`StringIn` on `data\.operationName`/);
   });
 
-  it('links the parameters example and the Deploy to Azure button to the template', () => {
+  it('links the parameters example to the template', () => {
     assert.ok(install.includes('infra/azure/azuredeploy.parameters.example.json'));
     assert.ok(existsSync(join(repoRoot, 'infra/azure/azuredeploy.parameters.example.json')));
-    const button = /\(https:\/\/portal\.azure\.com\/#create\/Microsoft\.Template\/uri\/([^)]+)\)/.exec(
-      install,
-    );
-    assert.ok(button, 'Deploy to Azure link');
-    assert.match(
-      decodeURIComponent(button[1]!),
-      /^https:\/\/raw\.githubusercontent\.com\/[^/]+\/egret\/main\/infra\/azure\/azuredeploy\.json$/,
-    );
+    assert.doesNotMatch(install, /OWNER/, 'no placeholder owner in a link');
+  });
+
+  it("prints the Deploy to Azure link of the user's fork, run in a clone with either remote form", () => {
+    const cmds = shellCommands(install);
+    const start = cmds.findIndex((c) => c.startsWith('REPO_SLUG='));
+    assert.ok(start >= 0, 'the guide computes the link from the clone');
+    const script = cmds.slice(start, start + 3).join('\n');
+    assert.match(script, /Microsoft\.Template\/uri/);
+    for (const remote of ['https://github.com/contoso/egret.git', 'git@github.com:contoso/egret.git']) {
+      const clone = mkdtempSync(join(tmpdir(), 'egret-link-'));
+      try {
+        execFileSync('git', ['init', '-q'], { cwd: clone });
+        execFileSync('git', ['remote', 'add', 'origin', remote], { cwd: clone });
+        const out = execFileSync('sh', ['-c', script], { cwd: clone, encoding: 'utf8' }).trim();
+        const m = /^https:\/\/portal\.azure\.com\/#create\/Microsoft\.Template\/uri\/([^\s]+)$/.exec(out);
+        assert.ok(m, out);
+        assert.equal(
+          decodeURIComponent(m[1]!),
+          'https://raw.githubusercontent.com/contoso/egret/main/infra/azure/azuredeploy.json',
+        );
+        assert.ok(existsSync(join(repoRoot, 'infra/azure/azuredeploy.json')));
+      } finally {
+        rmSync(clone, { recursive: true, force: true });
+      }
+    }
   });
 });
 
@@ -277,6 +302,50 @@ describe('docs/migrate-from-kube-egress-gateway.md', () => {
     assert.ok(migrate.includes('(install.md)'));
     assert.equal((params.loadBalancerName as any).defaultValue, 'kubeegressgateway-ilb');
     assert.ok(migrate.includes('`kubeegressgateway-ilb`'));
+  });
+});
+
+describe('docs/install.md troubleshooting', () => {
+  const section = install.slice(install.indexOf('## 10. Troubleshooting'), install.indexOf('## 11. '));
+  it('explains every Ready reason the control plane writes', () => {
+    assert.ok(section.length > 0, 'a troubleshooting section');
+    for (const reason of READY_REASONS) assert.ok(section.includes(`\`${reason}\``), reason);
+  });
+
+  it('names only metrics the components export', () => {
+    const named = [...new Set([...section.matchAll(/`(egret_[a-z_]+)`/g)].map((m) => m[1]!))];
+    assert.ok(named.length >= 5);
+    const sources = ['agents', 'shared']
+      .flatMap((d) =>
+        readdirSync(join(repoRoot, d), { recursive: true, encoding: 'utf8' }).map((f) =>
+          join(repoRoot, d, f),
+        ),
+      )
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    for (const m of named) assert.ok(sources.includes(`'${m}'`), `${m} is not a metric of any component`);
+  });
+
+  it('removes egret from the CNI chain before deleting the node agents', () => {
+    const cmds = shellCommands(install);
+    const patch = cmds.findIndex(
+      (c) => c.includes('patch configmap egret-cni-uninstall') && c.includes('"uninstall":"true"'),
+    );
+    const wait = cmds.findIndex(
+      (c) => c.includes('egret-node-agent') && c.includes('--for=condition=Ready=false'),
+    );
+    const del = cmds.findIndex((c) => c.startsWith('kubectl delete -k'));
+    assert.ok(patch >= 0 && wait > patch && del > wait, `patch ${patch}, wait ${wait}, delete ${del}`);
+  });
+});
+
+describe('LICENSE', () => {
+  it('is the MIT license, as upstream, and the README says so', () => {
+    const license = readFileSync(join(repoRoot, 'LICENSE'), 'utf8');
+    assert.match(license, /^MIT License\n\nCopyright \(c\) \d{4} /);
+    assert.match(license, /Permission is hereby granted, free of charge/);
+    assert.match(readFileSync(join(repoRoot, 'README.md'), 'utf8'), /MIT \(see \[LICENSE\]\(LICENSE\)\)/);
   });
 });
 

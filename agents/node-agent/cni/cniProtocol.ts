@@ -9,6 +9,19 @@ export const SUPPORTED_CNI_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0'] as co
 /** The plugin `type` egret adds to the node's conflist. */
 export const EGRET_CNI_TYPE = 'egret-cni';
 
+/**
+ * Pod annotation that opts a pod in; value = configuration name in the pod's namespace. The same
+ * string as shared/core/wellKnown.ts (a test holds them equal): the plugin ships to the host as this
+ * file and egretCni.js only, so it cannot import the core.
+ */
+export const POD_GATEWAY_ANNOTATION = 'kubernetes.azure.com/static-gateway-configuration';
+
+/**
+ * The CNI capability under which containerd (CRI plugin, ≥ 1.5) and CRI-O pass a pod's annotations in
+ * `runtimeConfig` to a plugin that declares it in its conflist entry.
+ */
+export const POD_ANNOTATIONS_CAPABILITY = 'io.kubernetes.cri.pod-annotations';
+
 /** CNI error codes used (spec 1.0: 11 = "try again later"; ≥100 plugin-specific). */
 export const CNI_ERROR = {
   incompatibleVersion: 1,

@@ -3,11 +3,22 @@
  * egret-cni: the chained CNI plugin (spec 1.0: ADD, DEL, CHECK, VERSION). It does no work itself:
  * it forwards the call to the node agent over the agent's unix socket (HTTP), prints the agent's
  * answer, and never hangs (every call has a deadline). DEL succeeds even when the agent is down, so
- * a broken agent can never keep pods from being deleted (upstream issue #759).
+ * a broken agent can never keep pods from being deleted.
+ *
+ * Safe uninstall (upstream incident #759: a removed agent left its entry in the chain, and every pod
+ * ADD on every node failed): the entry declares the capability `io.kubernetes.cri.pod-annotations`,
+ * so containerd and CRI-O pass the pod's annotations in `runtimeConfig`. A pod without egret's
+ * annotation then passes through here without the agent ever being asked, whatever state the agent
+ * is in. An annotated pod fails closed while the agent is unreachable, with a message that says why.
+ * On a runtime that passes no annotations the agent decides; when it is unreachable and its
+ * heartbeat file is older than `agentGoneAfterSeconds` (or missing), egret is taken to be removed
+ * and the pod passes through; a fresher heartbeat (an agent restart) means "try again later".
  *
  * Its conflist entry: `{"type": "egret-cni", "socketPath": "/var/run/egret/node-agent.sock",
- * "timeoutMs": 20000}`.
+ * "timeoutMs": 20000, "heartbeatFile": "/var/run/egret/node-agent.heartbeat",
+ * "agentGoneAfterSeconds": 300, "capabilities": {"io.kubernetes.cri.pod-annotations": true}}`.
  */
+import { statSync } from 'node:fs';
 import { request } from 'node:http';
 import {
   CNI_ERROR,
@@ -15,6 +26,8 @@ import {
   type CniRequest,
   type CniResult,
   SUPPORTED_CNI_VERSIONS,
+  POD_ANNOTATIONS_CAPABILITY,
+  POD_GATEWAY_ANNOTATION,
   convertResult,
   parseCniArgs,
 } from './cniProtocol.js';
@@ -24,7 +37,10 @@ interface PluginConf {
   readonly name?: string;
   readonly socketPath?: string;
   readonly timeoutMs?: number;
+  readonly heartbeatFile?: string;
+  readonly agentGoneAfterSeconds?: number;
   readonly prevResult?: CniResult;
+  readonly runtimeConfig?: Readonly<Record<string, unknown>>;
 }
 
 class PluginError extends Error {
@@ -79,6 +95,30 @@ function callAgent(
   });
 }
 
+/** The pod's annotations when the runtime passed them (capability declared in the conflist), else undefined. */
+function podAnnotations(conf: PluginConf): Readonly<Record<string, unknown>> | undefined {
+  const a = conf.runtimeConfig?.[POD_ANNOTATIONS_CAPABILITY];
+  return typeof a === 'object' && a !== null && !Array.isArray(a)
+    ? (a as Readonly<Record<string, unknown>>)
+    : undefined;
+}
+
+/** True when the agent's heartbeat file is missing or older than the conf's limit: egret was removed. */
+function agentGone(conf: PluginConf): boolean {
+  if (conf.heartbeatFile === undefined) return false;
+  const limitMs = (conf.agentGoneAfterSeconds ?? 300) * 1000;
+  try {
+    return Date.now() - statSync(conf.heartbeatFile).mtimeMs > limitMs;
+  } catch {
+    return true;
+  }
+}
+
+/** What the chain gets back when egret leaves a pod alone: the previous result, or nothing. */
+function passThrough(command: string, prev: CniResult | undefined, version: string): string {
+  return command === 'ADD' && prev !== undefined ? JSON.stringify(convertResult(prev, version)) : '';
+}
+
 async function run(): Promise<string> {
   const command = process.env.CNI_COMMAND ?? '';
   if (command === 'VERSION')
@@ -100,8 +140,13 @@ async function run(): Promise<string> {
   const prev = conf.prevResult;
   if (podName === '' || podNamespace === '') {
     // Not a Kubernetes pod: nothing for egret to do.
-    return command === 'ADD' && prev !== undefined ? JSON.stringify(convertResult(prev, version)) : '';
+    return passThrough(command, prev, version);
   }
+  const annotations = podAnnotations(conf);
+  const gateway = annotations?.[POD_GATEWAY_ANNOTATION];
+  // The runtime told us the pod does not opt in: it never depends on the agent (#759).
+  if (annotations !== undefined && (typeof gateway !== 'string' || gateway === ''))
+    return passThrough(command, prev, version);
   if (command === 'ADD' && prev === undefined)
     throw new PluginError(
       CNI_ERROR.invalidConfig,
@@ -129,9 +174,21 @@ async function run(): Promise<string> {
       );
       return '';
     }
+    if (typeof gateway === 'string')
+      throw new PluginError(
+        CNI_ERROR.tryAgainLater,
+        `pod ${podNamespace}/${podName} has ${POD_GATEWAY_ANNOTATION}=${gateway}, but the egret node agent is not running on this node (unreachable at ${socketPath}): the pod starts once the agent serves StaticGatewayConfiguration ${podNamespace}/${gateway}, or without the annotation`,
+        String(e),
+      );
+    if (agentGone(conf)) {
+      process.stderr.write(
+        `egret-cni: node agent gone (no heartbeat in ${conf.heartbeatFile ?? ''} for ${conf.agentGoneAfterSeconds ?? 300} s): egret was removed from this node; passing ${podNamespace}/${podName} through\n`,
+      );
+      return passThrough(command, prev, version);
+    }
     throw new PluginError(
       CNI_ERROR.tryAgainLater,
-      `egret node agent unreachable at ${socketPath}`,
+      `egret node agent unreachable at ${socketPath} (the runtime passed no pod annotations, so egret cannot tell whether ${podNamespace}/${podName} opts in)`,
       String(e),
     );
   }

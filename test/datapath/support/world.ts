@@ -387,6 +387,7 @@ export class DataPathWorld {
         ]),
         CLUSTER_CIDRS: '10.244.0.0/16,10.0.0.0/24',
         CNI_UNINSTALL_FILE: join(this.dir, 'uninstall'),
+        CNI_HEARTBEAT_FILE: join(this.dir, 'node-agent.heartbeat'),
         METRICS_PORT: '18081',
       },
     });

@@ -124,3 +124,40 @@ export async function renderKustomization(dir: string, text?: string): Promise<M
   }
   return out;
 }
+
+/**
+ * Renders with real kustomize (`kubectl kustomize`, kustomize v5 built in). With `text`, renders that
+ * kustomization as if it were `<dir>/kustomization.yaml`: it is written to a temp copy of the path
+ * (the parent of `dir` linked in, so relative resources such as `../infra/k8s` resolve as in the repo).
+ */
+export async function renderWithKubectl(dir: string, text?: string): Promise<Manifest[]> {
+  const { execFile } = await import('node:child_process');
+  const { mkdtemp, mkdir, readdir, rm, symlink, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const basename = (p: string): string => path.basename(p);
+  const dirname = (p: string): string => path.dirname(p);
+  let target = dir;
+  let cleanup: string | undefined;
+  if (text !== undefined) {
+    cleanup = await mkdtemp(join(tmpdir(), 'egret-kustomize-'));
+    const parent = dirname(dir);
+    for (const entry of await readdir(parent))
+      if (entry !== basename(dir)) await symlink(join(parent, entry), join(cleanup, entry));
+    target = join(cleanup, basename(dir));
+    await mkdir(target);
+    await writeFile(join(target, 'kustomization.yaml'), text);
+  }
+  try {
+    const out = await new Promise<string>((res, rej) =>
+      execFile('kubectl', ['kustomize', target], { maxBuffer: 32 << 20 }, (e, stdout, stderr) =>
+        e ? rej(new Error(`kubectl kustomize ${dir}: ${stderr || e.message}`)) : res(stdout),
+      ),
+    );
+    return parseAllDocuments(out)
+      .map((d) => d.toJS() as Manifest)
+      .filter((o) => o !== null);
+  } finally {
+    if (cleanup !== undefined) await rm(cleanup, { recursive: true, force: true });
+  }
+}
