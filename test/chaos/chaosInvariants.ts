@@ -255,8 +255,9 @@ function checkFootprint(
   if (rule === undefined) v('missing-subresource', 'no LB rule');
   if (!azure.probes.has(e.uid)) v('missing-subresource', 'no LB probe');
 
-  // Status against Azure.
+  // Status against Azure: what a Ready status claims must be what Azure has.
   const s = item.status;
+  if (s.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') return out;
   const want = e.publicIps
     ? e.byo === undefined
       ? managed
@@ -295,7 +296,8 @@ export function isCleanOf(azure: AzureSnapshot, uid: string): boolean {
 export function readyText(item: RelayStatusItem | undefined): string {
   if (item === undefined) return '(no item)';
   const c = item.status.conditions?.find((x) => x.type === 'Ready');
-  return `${c === undefined ? '(no Ready)' : `${c.status}/${c.reason}`} gen ${item.status.observedGeneration ?? '-'}${item.finalized ? ' finalized' : ''}`;
+  const why = c === undefined || c.status === 'True' ? '' : ` "${c.message.slice(0, 120)}"`;
+  return `${c === undefined ? '(no Ready)' : `${c.status}/${c.reason}${why}`} gen ${item.status.observedGeneration ?? '-'}${item.finalized ? ' finalized' : ''}`;
 }
 
 function compareIps(a: string, b: string): number {

@@ -29,8 +29,8 @@ import { ClusterModel } from './clusterModel.js';
 export interface ChaosOptions {
   readonly schedules: number;
   readonly seed: number;
-  /** Run only this schedule seed (on a fresh world). */
-  readonly replay?: number;
+  /** Run only these schedule seeds (each on a fresh world). */
+  readonly replay?: readonly number[];
   readonly latencyScale?: number;
   /** How long a schedule may take to converge after its faults are cleared (default 45 s). */
   readonly convergeTimeoutMs?: number;
@@ -85,7 +85,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const seeds =
     options.replay !== undefined
-      ? [options.replay]
+      ? options.replay
       : Array.from({ length: options.schedules }, (_, i) => scheduleSeed(options.seed, i));
   const results: ScheduleResult[] = [];
   const observed: Record<string, number> = {};
@@ -105,7 +105,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         observed,
         rvBase,
         log,
-      });
+      }).catch((e: unknown): ScheduleResult => ({
+        seed,
+        schedule,
+        violations: [{ kind: 'harness-error', detail: e instanceof Error ? e.message : String(e) }],
+        convergeMs: undefined,
+        recoveryMs: undefined,
+        killed: false,
+        finalReasons: [],
+      }));
       rvBase += 100_000;
       results.push(result);
       const line = `schedule ${i + 1}/${seeds.length} seed ${seed}: ${
@@ -114,7 +122,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         result.recoveryMs === undefined ? '' : `, recovery ${result.recoveryMs} ms`
       }`;
       log(line);
-      if (result.violations.length > 0) {
+      if (result.violations.length > 0 || options.replay !== undefined) {
         log(`  replay: npm run chaos -- --replay ${seed}`);
         log(`  schedule: ${JSON.stringify(schedule.steps)}`);
         for (const v of result.violations.slice(0, 12)) log(`  ${v.kind}: ${v.detail}`);
@@ -435,7 +443,7 @@ function summarize(
   }
   const killed = results.filter((r) => r.killed);
   return {
-    seed: options.replay ?? options.seed,
+    seed: options.replay?.[0] ?? options.seed,
     schedules: results.length,
     failedSchedules: results.filter((r) => r.violations.length > 0).length,
     violations: results.reduce((s, r) => s + r.violations.length, 0),

@@ -11,7 +11,8 @@ import type { FaultRuleSpec } from '../../infra/local/arm/engines/faultEngine.js
 /** The spec shapes a configuration can take, with what the control plane must make of them. */
 export const CONFIG_KINDS = {
   'gw-public': { pool: 'gw', expect: 'valid' },
-  'gw-private': { pool: 'gw', expect: 'valid' },
+  /** Private mode needs stable private IPs, which a VMSS does not have. */
+  'gw-private': { pool: 'gw', expect: 'excluded', reason: 'InvalidSpec' },
   'gw-profile': { pool: 'gw', expect: 'valid' },
   'gw-byo': { pool: 'gw', expect: 'valid', byo: 'gw' },
   'gw-excluded-cidrs': { pool: 'gw', expect: 'valid' },

@@ -162,7 +162,9 @@ export async function startChaosWorld(options: ChaosWorldOptions = {}): Promise<
     for (const h of hosts) stops.push(() => h.stop());
     await hosts[0]!.start();
 
-    const door = await startFrontDoor(() => hosts.filter((h) => h.running()).map((h) => h.baseUrl()));
+    const door = await startFrontDoor(() =>
+      hosts.filter((h) => h.running() && h.baseUrl() !== '').map((h) => h.baseUrl()),
+    );
     stops.push(() => door.stop());
     const subscribe = (): void => {
       arm.admin.subscribe({
@@ -199,7 +201,7 @@ export async function startChaosWorld(options: ChaosWorldOptions = {}): Promise<
         await azurite?.stop();
         azurite = undefined;
         await sleep(downMs);
-        azurite = await startAzurite({ location: dataDir, ports });
+        azurite = await startAzurite({ location: dataDir, ports, startTimeoutMs: 120_000 });
       },
       async admin(path) {
         const h = hosts.find((x) => x.running());
@@ -271,6 +273,7 @@ function createChaosHost(
         cwd: REPO_ROOT,
       });
       child = c;
+      baseUrl = '';
       const stderr: string[] = [];
       c.stderr?.on('data', (b: Buffer) => {
         stderr.push(b.toString());
@@ -295,6 +298,7 @@ function createChaosHost(
         else p?.reject(new Error(`host ${slot}: ${m.error}`));
       });
       c.once('exit', (code, signal) => {
+        baseUrl = '';
         for (const p of pending.values()) p.reject(new Error(`host ${slot} exited (${code ?? signal})`));
         pending.clear();
         failed?.(new Error(`host ${slot} exited (${code ?? signal}) before serving: ${stderr.join('')}`));

@@ -1,6 +1,7 @@
 /**
- * `npm run chaos -- [--schedules N] [--seed S] [--replay <seed>] [--latency-scale X]
- *   [--converge-timeout SECONDS] [--json]`
+ * `npm run chaos -- [--schedules N] [--seed S] [--replay <seed>[,<seed>…]] [--latency-scale X]
+ *   [--converge-timeout SECONDS] [--without kills,secondHost,azuriteRestarts,excluded,lostEvents,armFaults,scale]
+ *   [--json]`
  *
  * Runs N random, seeded chaos schedules (chaosRunner.ts) against the real local control plane and
  * prints the report: schedules, violations by class with replay seeds, convergence and crash-recovery
@@ -9,6 +10,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runChaos, type ChaosReport } from './chaosRunner.js';
+import { FULL_PROFILE, type ScheduleProfile } from './chaosSchedule.js';
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     replay: { type: 'string' },
     'latency-scale': { type: 'string', default: '0.001' },
     'converge-timeout': { type: 'string', default: '45' },
+    without: { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -27,8 +30,17 @@ const int = (name: string, v: string | undefined): number | undefined => {
   return n;
 };
 const seed = int('seed', values.seed) ?? Math.floor(Math.random() * 2 ** 31);
-const replay = int('replay', values.replay);
+const replay = values.replay?.split(',').map((x) => int('replay', x)!);
+const without = values.without.split(',').filter((x) => x !== '');
+for (const w of without)
+  if (!(w in FULL_PROFILE))
+    throw new Error(`--without ${w}: not one of ${Object.keys(FULL_PROFILE).join(', ')}`);
+const profile: ScheduleProfile = {
+  ...FULL_PROFILE,
+  ...Object.fromEntries(without.map((w) => [w, false])),
+};
 const report = await runChaos({
+  profile,
   schedules: int('schedules', values.schedules) ?? 20,
   seed,
   ...(replay === undefined ? {} : { replay }),
