@@ -298,7 +298,8 @@ async function converge(
   let last: Violation[] = [];
   let reasons: string[] = [];
   for (;;) {
-    const quiet = await isQuiet(world).catch(() => false);
+    const busy = await busyWith(world);
+    const quiet = busy === undefined;
     try {
       const status = await relay.status();
       const azure = await readAzure(world);
@@ -311,7 +312,7 @@ async function converge(
     if (Date.now() > deadline) {
       const timedOut: Violation = {
         kind: quiet ? 'no-convergence' : 'no-quiescence',
-        detail: `not converged ${timeoutMs} ms after the faults were cleared${quiet ? '' : ' (still busy)'}`,
+        detail: `not converged ${timeoutMs} ms after the faults were cleared${quiet ? '' : ` (busy: ${busy})`}`,
       };
       return { at: undefined, violations: [timedOut, ...last], reasons };
     }
@@ -323,13 +324,23 @@ async function converge(
   }
 }
 
-/** No event delivery, invocation, visible reconcile message or dirty pool is left. */
-async function isQuiet(world: ChaosWorld): Promise<boolean> {
-  await world.arm.admin.waitForEvents();
-  for (const h of world.hosts) await h.idle();
-  if ((await world.visibleMessages()) > 0) return false;
-  const pools = (await world.admin('pools')) as { items: { dirty: boolean }[] } | undefined;
-  return pools !== undefined && pools.items.every((p) => !p.dirty);
+/** What keeps the control plane busy (undefined: nothing), each look bounded by 10 s. */
+async function busyWith(world: ChaosWorld): Promise<string | undefined> {
+  const bounded = <T>(p: Promise<T>, what: string): Promise<T> =>
+    Promise.race([p, sleep(10_000).then(() => Promise.reject(new Error(`${what} did not answer in 10 s`)))]);
+  try {
+    await bounded(world.arm.admin.waitForEvents(), 'Event Grid deliveries');
+    for (const h of world.hosts) await bounded(h.idle(), `host ${h.slot} idle`);
+    const visible = await bounded(world.visibleMessages(), 'the reconcile queue');
+    if (visible > 0) return 'reconcile messages are visible in the queue';
+    const pools = (await bounded(world.admin('pools'), 'admin pools')) as
+      { items: { poolKey?: string; dirty: boolean }[] } | undefined;
+    if (pools === undefined) return 'no host runs';
+    const dirty = pools.items.filter((p) => p.dirty).map((p) => p.poolKey ?? '?');
+    return dirty.length === 0 ? undefined : `dirty pools: ${dirty.join(', ')}`;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
 }
 
 interface Relay {
