@@ -27,7 +27,7 @@ describe('chaos, a short seeded run', () => {
 
   it(
     'every schedule converges with every invariant holding against Azure',
-    { timeout: 240_000 },
+    { timeout: 400_000 },
     async () => {
       const lines: string[] = [];
       const report = await runChaos({

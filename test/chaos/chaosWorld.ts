@@ -104,7 +104,11 @@ export async function startChaosWorld(options: ChaosWorldOptions = {}): Promise<
     const dataDir = mkdtempSync(join(tmpdir(), 'egret-chaos-azurite-'));
     stops.push(() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
     const ports = { blob: await freePort(), queue: await freePort(), table: await freePort() };
-    let azurite: Azurite | undefined = await startAzurite({ location: dataDir, ports });
+    let azurite: Azurite | undefined = await startAzurite({
+      location: dataDir,
+      ports,
+      startTimeoutMs: 120_000,
+    });
     const connectionString = azurite.connectionString;
     stops.push(async () => {
       await azurite?.stop();
