@@ -41,6 +41,8 @@ export interface StartAzuriteOptions {
    * Needs `tls`: Azurite refuses bearer tokens over http, and so do the SDKs' bearer policies.
    */
   readonly oauth?: 'basic';
+  /** Fixed loopback ports (default: ephemeral), so a restarted Azurite keeps its connection string. */
+  readonly ports?: { readonly blob: number; readonly queue: number; readonly table: number };
 }
 
 const listening = /Azurite (Blob|Queue|Table) service is successfully listening at (https?:\/\/\S+)/;
@@ -53,7 +55,8 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
   const require = createRequire(import.meta.url);
   const entry = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
   const args = [entry, '--skipApiVersionCheck', '--disableTelemetry', '--loose'];
-  for (const svc of ['blob', 'queue', 'table']) args.push(`--${svc}Host`, '127.0.0.1', `--${svc}Port`, '0');
+  for (const svc of ['blob', 'queue', 'table'] as const)
+    args.push(`--${svc}Host`, '127.0.0.1', `--${svc}Port`, String(options.ports?.[svc] ?? 0));
   if (options.location === undefined) args.push('--inMemoryPersistence');
   else args.push('--location', options.location);
   if (options.oauth !== undefined && options.tls === undefined)
