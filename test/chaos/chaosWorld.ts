@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QueueClient } from '@azure/storage-queue';
 import { createControlPlaneClient, type ControlPlanePort } from '../../agents/relay/controlPlaneClient.js';
-import { systemClock } from '../../agents/relay/clock.js';
+import { systemClock } from '../../shared/adapters/system/systemClock.js';
 import { RECONCILE_QUEUE } from '../../functions/handlers/reconcileHandler.js';
 import { createArmClients, type ArmClients } from '../../infra/local/arm/createArmClients.js';
 import type { SeededWorld, WorldSpec } from '../../infra/local/arm/seedWorld.js';
