@@ -604,6 +604,7 @@ async function writeStatus(
         ...(input.pool === undefined ? {} : { pool: input.pool }),
         ...(outcome === undefined ? {} : { outcome }),
         ...(input.problem === undefined || e.deleting ? {} : { problem: input.problem }),
+        ...(e.warnings === undefined || e.deleting ? {} : { warnings: e.warnings }),
         ...(input.world === undefined
           ? {}
           : {

@@ -58,6 +58,8 @@ export interface CheckedConfiguration<C extends StoredConfiguration = StoredConf
   readonly spec?: DesiredSpec;
   /** Why a live configuration is left out of the plan (never set on a deleting one). */
   readonly problem?: ConfigurationProblem;
+  /** What validation accepted but warns about (an `Accepted` condition in the status). */
+  readonly warnings?: readonly FieldProblem[];
 }
 
 /** A configuration to store under another pool key (the control plane's next revision of it). */
@@ -223,9 +225,8 @@ function checkOne<C extends StoredConfiguration>(
     return { config, deleting, ...(spec === undefined ? {} : { spec }) };
   }
   const v = validateStaticGatewayConfiguration(config.spec, context);
-  return v.kind === 'valid'
-    ? { config, deleting, spec: v.spec }
-    : { config, deleting, problem: invalidSpecProblem(v.problems) };
+  if (v.kind === 'invalid') return { config, deleting, problem: invalidSpecProblem(v.problems) };
+  return { config, deleting, spec: v.spec, ...(v.warnings.length === 0 ? {} : { warnings: v.warnings }) };
 }
 
 /**
