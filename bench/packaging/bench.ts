@@ -146,7 +146,15 @@ if (values.json) {
     `1. Cold start: ${cold.app}, ${cold.entries.length} entry file(s), ${cold.registered} functions registered, median of ${runs} fresh processes`,
     renderTable(
       ['import ms (median)', 'import ms (max)', 'RSS MiB after import', 'bare node RSS MiB', 'target'],
-      [[fmt(cold.importMs), fmt(cold.importMsMax), fmt(cold.rssMiB), fmt(cold.bareNodeRssMiB), '≤ 200 ms, ≤ 80 MiB']],
+      [
+        [
+          fmt(cold.importMs),
+          fmt(cold.importMsMax),
+          fmt(cold.rssMiB),
+          fmt(cold.bareNodeRssMiB),
+          '≤ 200 ms, ≤ 80 MiB',
+        ],
+      ],
     ),
     '',
     '2. Sizes',

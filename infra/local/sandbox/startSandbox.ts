@@ -9,7 +9,8 @@
  * sends through the signed `relay` client directly under the same cluster id.
  *
  * By default the host loads the deployment package (dist/functions-app, `npm run package:functions`:
- * the esbuild bundle Azure runs, its package.json `main`) and the relay runs `dist/agents/relay/main.js`; tests may pass the source modules and run the relay
+ * the esbuild bundle Azure runs, its package.json `main`) and the relay runs the relay image's bundle
+ * (dist/images/relay/dist/agents/relay/main.js, `npm run package:images`); tests may pass the source modules and run the relay
  * from source instead.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -95,7 +96,7 @@ export interface StartSandboxOptions {
 export interface SandboxClusterOptions {
   /** Relay replicas started with the sandbox (default 1; 0 = start them with `startRelay`). */
   readonly relayReplicas?: number;
-  /** `built` (default): `dist/agents/relay/main.js`, as the image runs it; `source`: through tsx. */
+  /** `built` (default): the relay image's bundle (dist/images/relay, `npm run build`), as the image runs it; `source`: through tsx. */
   readonly relayEntry?: 'built' | 'source';
   /** Relay settings by environment variable (agents/relay/relayConfig.ts), over {@link SANDBOX_RELAY_SETTINGS}. */
   readonly relaySettings?: Readonly<Record<string, string>>;
