@@ -50,7 +50,9 @@ const productOnly: Plugin = {
       const rel = relative(REPO_ROOT, args.path).split('\\').join('/');
       if (rel.startsWith('node_modules/') || rel.startsWith('..')) return undefined;
       if (PRODUCT_DIRS.some((d) => rel.startsWith(`${d}/`))) return undefined;
-      return { errors: [{ text: `${rel} is not part of the control plane (only functions/ and shared/ are)` }] };
+      return {
+        errors: [{ text: `${rel} is not part of the control plane (only functions/ and shared/ are)` }],
+      };
     });
   },
 };
