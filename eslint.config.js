@@ -1,5 +1,104 @@
 // @ts-check
+import { dirname, relative, resolve } from 'node:path';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The rings of the repository and what each may import from the others (README "Layout"). A relative
+ * import is resolved against the importing file and named by the ring it lands in; packages are the
+ * concern of `no-restricted-imports` below. The product (core, ports, app, adapters, config, functions,
+ * agents) never reaches the stand-ins (infra/local), the benches, the scripts or the tests.
+ */
+const RINGS = [
+  ['core', 'shared/core/'],
+  ['ports', 'shared/ports/'],
+  ['app', 'shared/app/'],
+  ['adapters', 'shared/adapters/'],
+  ['config', 'shared/config.ts'],
+  ['functions', 'functions/'],
+  ['agents', 'agents/'],
+  ['local', 'infra/local/'],
+  ['deploy', 'infra/azure/'],
+  ['deploy', 'infra/k8s/'],
+  ['test', 'test/'],
+  ['bench', 'bench/'],
+  ['scripts', 'scripts/'],
+];
+/** @type {Record<string, readonly string[] | '*'>} */
+const MAY_IMPORT = {
+  core: [],
+  ports: ['core'],
+  config: ['core'],
+  app: ['core', 'ports', 'config'],
+  adapters: ['core', 'ports', 'config'],
+  functions: ['core', 'ports', 'app', 'adapters', 'config'],
+  agents: ['core'],
+  deploy: ['core', 'config'],
+  local: ['core', 'ports', 'app', 'adapters', 'config', 'functions', 'agents'],
+  test: '*',
+  bench: '*',
+  scripts: '*',
+};
+const repoRoot = import.meta.dirname;
+
+/** @param {string} file */
+function ringOf(file) {
+  const rel = relative(repoRoot, file).split('\\').join('/');
+  const noExt = rel.replace(/\.[cm]?[jt]s$/, '');
+  return RINGS.find(([, prefix]) =>
+    prefix.endsWith('/') ? rel.startsWith(prefix) : noExt === prefix.replace(/\.ts$/, ''),
+  )?.[0];
+}
+
+/** The local rule `egret/rings`: an import across rings that {@link MAY_IMPORT} does not allow. */
+const ringsRule = {
+  meta: {
+    type: 'problem',
+    schema: [],
+    messages: { ring: '{{from}} may not import {{to}} ({{target}}): {{allowed}}' },
+  },
+  /** @param {any} context */
+  create(context) {
+    const from = ringOf(context.filename);
+    const allowed = from === undefined ? '*' : MAY_IMPORT[from];
+    /** @param {any} source */
+    const check = (source) => {
+      if (allowed === '*' || source?.type !== 'Literal' || typeof source.value !== 'string') return;
+      if (!source.value.startsWith('.')) return;
+      const target = resolve(dirname(context.filename), source.value);
+      const to = ringOf(target);
+      if (to === undefined || to === from || allowed?.includes(to)) return;
+      context.report({
+        node: source,
+        messageId: 'ring',
+        data: {
+          from: `${from}`,
+          to,
+          target: relative(repoRoot, target),
+          allowed:
+            allowed.length === 0
+              ? `${from} imports nothing outside itself`
+              : `${from} imports only ${allowed.join(', ')}`,
+        },
+      });
+    };
+    return {
+      /** @param {any} node */
+      ImportDeclaration: (node) => check(node.source),
+      /** @param {any} node */
+      ExportNamedDeclaration: (node) => check(node.source),
+      /** @param {any} node */
+      ExportAllDeclaration: (node) => check(node.source),
+      /** @param {any} node */
+      ImportExpression: (node) => check(node.source),
+    };
+  },
+};
+
+/** Packages only the stand-ins, the renderers and the tests use: the product never imports them. */
+const devOnlyPackages = {
+  regex:
+    '^(selfsigned|js-yaml|yaml|azurite|@marcbachmann/cel-js|prettier|esbuild|typescript|tsx|fast-check|kubernetes-models|dockerfile-ast)(/|$)',
+};
 
 /** Modules that do I/O or read the clock: shared/core must stay pure (STYLE.md §1). */
 const ioModules = [
@@ -27,7 +126,9 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    plugins: { egret: { rules: { rings: ringsRule } } },
     rules: {
+      'egret/rings': 'error',
       '@typescript-eslint/no-floating-promises': [
         'error',
         {
@@ -46,11 +147,52 @@ export default tseslint.config(
     },
   },
   {
+    files: ['functions/**/*.ts', 'shared/**/*.ts'],
+    ignores: ['shared/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { ...devOnlyPackages, message: 'a stand-in, renderer or test dependency: not in the product.' },
+            {
+              group: ['@kubernetes/*', 'prom-client'],
+              message: 'an agents dependency: not in the control plane.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['agents/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { ...devOnlyPackages, message: 'a stand-in, renderer or test dependency: not in the agents.' },
+            {
+              group: ['@azure/*'],
+              message:
+                'the agents reach Azure only through the relay contract: no Azure SDK in their images.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['shared/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ioModules, message: 'shared/core is pure: do I/O through shared/ports.' }] },
+        {
+          patterns: [
+            { group: ioModules, message: 'shared/core is pure: do I/O through shared/ports.' },
+            { ...devOnlyPackages, message: 'a stand-in, renderer or test dependency: not in the product.' },
+          ],
+        },
       ],
       'no-restricted-properties': [
         'error',

@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- <control-plane bench options>]`: the control-plane bench (its options are passed
- * on: --quick, --json, --latency-scale, --relay-batch), then the data-path bench (`npm run
+ * on: --quick, --json, --latency-scale, --relay-batch), the packaging bench (`npm run bench:packaging`:
+ * builds, then the Functions app's cold start and the deployables' sizes), then the data-path bench (`npm run
  * bench:datapath`) when this machine can run it — root and wireguard-go, ip, nft, wg, nsenter, the
  * same check the data-path tests make; otherwise it says that it skipped it, and why, on stderr.
  * Exits with the first failing bench's status.
@@ -15,6 +16,13 @@ const controlPlane = spawnSync(
   { cwd: REPO_ROOT, stdio: 'inherit' },
 );
 if (controlPlane.status !== 0) process.exit(controlPlane.status ?? 1);
+
+const json = process.argv.includes('--json');
+const packaging = spawnSync('npm', ['run', '-s', 'bench:packaging', ...(json ? ['--', '--json'] : [])], {
+  cwd: REPO_ROOT,
+  stdio: 'inherit',
+});
+if (packaging.status !== 0) process.exit(packaging.status ?? 1);
 
 const missing = dataPathPrerequisites();
 if (missing !== undefined) {

@@ -20,21 +20,23 @@
 ARG NODE_IMAGE=node:22-bookworm-slim
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 
-# Compile: `npm run build` (tsc -p tsconfig.build.json) over the sources the agents are made of.
+# Bundle: `npm run package:images` (scripts/packageImages.ts) writes each image's /app under
+# dist/images/<image>: esbuild bundles of the agents with their dependencies (@kubernetes/client-node,
+# prom-client) inside, and a package.json saying "type": "module". npm ci needs every workspace's
+# manifest; only agents/ and shared/core/ are bundled (the script refuses anything else).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY shared/core/package.json ./shared/core/
+COPY agents/package.json ./agents/
+COPY infra/local/package.json ./infra/local/
+COPY infra/azure/package.json ./infra/azure/
+COPY infra/k8s/package.json ./infra/k8s/
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY shared ./shared
+COPY scripts/packageImages.ts ./scripts/
+COPY shared/core ./shared/core
 COPY agents ./agents
-RUN npm run build
-
-# Production dependencies only (none of them has an install script).
-FROM ${NODE_IMAGE} AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm run package:images
 
 FROM ${DEBIAN_IMAGE}
 # The data-path tools (scripts/bootstrap.sh installs the same packages for the tests). iptables is not
@@ -43,15 +45,12 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       iproute2 nftables wireguard-tools wireguard-go \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=deps /usr/local/bin/node /usr/local/bin/node
+COPY --from=build /usr/local/bin/node /usr/local/bin/node
 # Fails the build if a tool the agents call is missing or does not run.
 RUN node --version && ip -V && nft --version && wg --version && wireguard-go --version
 WORKDIR /app
-# package.json says "type": "module": dist/ is ES modules.
-COPY package.json ./
-COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /app/dist/shared ./dist/shared
-COPY --from=build /app/dist/agents ./dist/agents
+# The bundles and their package.json ("type": "module", no dependencies): no node_modules, no Azure SDK.
+COPY --from=build /app/dist/images/agents/ ./
 # METRICS_PORT (/metrics, /healthz, /readyz) and the gateway's LB_PROBE_PORT.
 EXPOSE 8080 8082
 # No CMD of its own: each manifest names the agent its container runs.

@@ -4,20 +4,9 @@
  * can read them; the resync timer keeps reconciling their pools meanwhile.
  */
 
-/** A poison message as peeked (not dequeued: peeking leaves it in place). */
-export interface PoisonMessage {
-  readonly messageId: string;
-  readonly insertedOn?: string;
-  readonly dequeueCount: number;
-  /** The decoded request (JSON `{poolKey, reason, enqueuedAt}` for egret's own), or the raw text. */
-  readonly body: unknown;
-}
+import type { PoisonMessage, PoisonQueueReader } from '../ports/poisonQueue.js';
 
-/** Reads the poison queue (port; adapter in shared/adapters/system). */
-export interface PoisonQueueReader {
-  /** Up to `max` (at most 32) messages from the front of the queue; an absent queue has none. */
-  peek(max: number, signal: AbortSignal): Promise<readonly PoisonMessage[]>;
-}
+export type { PoisonMessage, PoisonQueueReader } from '../ports/poisonQueue.js';
 
 /** Lists poison messages. */
 export async function listPoisonMessages(

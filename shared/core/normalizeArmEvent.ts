@@ -6,6 +6,13 @@
  * and egret's own writes produce them too. So normalisation decides only "might a gateway pool need a
  * look?"; the reconcile re-observes the pool. Classification is by `eventType` (`…Success`), never by
  * `data.status`: the official Failure/Cancel samples carry `"status": "Succeeded"` in `data`.
+ *
+ * Decoded here, by hand, not with @azure/eventgrid (which egret no longer depends on): the Functions
+ * host already parses the delivery and hands one event object per invocation (Event Grid schema, as
+ * the template subscribes), so the SDK's `EventGridDeserializer` would add only `eventTime` → `Date`
+ * (unused) and generic TypeErrors instead of problems naming the field, and `isSystemEvent` is a
+ * case-sensitive `eventType ===`; in the Functions bundle it costs ~155 KB (its system-event mappers),
+ * and it could not live here (shared/core imports no SDK).
  */
 import type { ArmResourceId } from './armId.js';
 import { parseArmId, sameArmId } from './armId.js';

@@ -150,7 +150,14 @@ describe('docs/install.md', () => {
       (c) => c.startsWith('az deployment group create') && c.includes('deployEventSubscription=true'),
     );
     assert.ok(first >= 0 && zip > first && second > zip, `first ${first}, code ${zip}, events ${second}`);
-    assert.ok(cmds.indexOf('npm run build') < zip, 'npm run build before packaging');
+    assert.ok(
+      cmds.indexOf('npm run package:functions') >= 0 && cmds.indexOf('npm run package:functions') < zip,
+      'npm run package:functions before the zip deploy',
+    );
+    assert.ok(
+      cmds[zip]!.includes('--src dist/functions-app.zip'),
+      'deploys the zip package:functions writes',
+    );
   });
 
   it('names only template parameters, with allowed values, in prose and tables', () => {

@@ -1,23 +1,13 @@
 /**
- * The deployed app, as the Functions host loads it: build `functions/` the way `npm run build` does
- * (tsconfig.build.json), resolve package.json `main` against the build, load it through the local host's
+ * The deployed app, as the Functions host loads it: write the deployment package the way
+ * `npm run package:functions` does (scripts/packageFunctions.ts), resolve its package.json `main`, load it through the local host's
  * registration capture (infra/local/functions-host) with exactly the app settings the template gives,
  * and check that every function the template's event subscription and the docs name is registered with
  * the trigger they assume; host.json must be one the host accepts.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { createRequire } from 'node:module';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   describeRegistration,
@@ -34,35 +24,21 @@ import {
   REQUIRED_PARAMETERS,
   repoRoot,
 } from './support/azureTemplate.js';
+import { packageFunctions } from '../../scripts/packageFunctions.js';
 
 const buildRoot = join(repoRoot, '.state', `azure-registrations-${process.pid}`);
 const settings = appSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
 let registrations: Map<string, FunctionRegistration>;
 
-function build(): void {
-  const sources = existsSync(join(repoRoot, 'functions'))
-    ? readdirSync(join(repoRoot, 'functions')).filter((f) => f.endsWith('.ts'))
-    : [];
-  assert.ok(sources.length > 0, 'functions/ has no registrations yet: the app cannot be loaded');
-  mkdirSync(buildRoot, { recursive: true });
-  writeFileSync(
-    join(buildRoot, 'tsconfig.json'),
-    JSON.stringify({
-      extends: join(repoRoot, 'tsconfig.build.json'),
-      compilerOptions: { rootDir: repoRoot, outDir: join(buildRoot, 'dist'), sourceMap: false },
-      include: [join(repoRoot, 'functions')],
-    }),
-  );
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', join(buildRoot, 'tsconfig.json')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `building functions/ failed:\n${r.stdout}${r.stderr}`);
-  copyFileSync(join(repoRoot, 'package.json'), join(buildRoot, 'package.json'));
-  copyFileSync(join(repoRoot, 'host.json'), join(buildRoot, 'host.json'));
+/** Writes the deployment package as `npm run package:functions` does, without the zip. */
+async function build(): Promise<void> {
+  const p = await packageFunctions({ outDir: buildRoot, zip: false });
+  assert.ok(p.entries.length > 0, 'functions/ has no registrations yet: the app cannot be loaded');
 }
 
 describe('the app the template deploys, as the Functions host loads it', () => {
   before(async () => {
-    build();
+    await build();
     const saved = new Map(Object.keys(settings).map((k) => [k, process.env[k]]));
     Object.assign(process.env, settings);
     try {
@@ -140,6 +116,31 @@ describe('the app the template deploys, as the Functions host loads it', () => {
   });
 
   it('has a host.json the host accepts', () => {
-    assert.doesNotThrow(() => readHostConfig(JSON.parse(readFileSync(join(repoRoot, 'host.json'), 'utf8'))));
+    assert.doesNotThrow(() => readHostConfig(JSON.parse(readFileSync(join(buildRoot, 'host.json'), 'utf8'))));
+  });
+
+  it('ships only the control plane: the bundle and host.json, no node_modules, no stand-in, agent or test inside', () => {
+    assert.deepEqual(readdirSync(buildRoot).sort(), [
+      'host.json',
+      'main.js',
+      'main.js.LEGAL.txt',
+      'main.js.map',
+      'package.json',
+    ]);
+    const pkg = JSON.parse(readFileSync(join(buildRoot, 'package.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(pkg['main'], 'main.js');
+    assert.equal(pkg['type'], 'module');
+    assert.deepEqual(pkg['dependencies'], {}, 'nothing left for npm to install');
+    const map = JSON.parse(readFileSync(join(buildRoot, 'main.js.map'), 'utf8')) as { sources: string[] };
+    const own = map.sources
+      .map((f) => f.replace(/^(\.\.\/)+/, ''))
+      .filter((f) => !f.includes('node_modules/') && !/^[a-z]+:\/\//.test(f));
+    assert.ok(own.some((f) => f.startsWith('functions/')) && own.some((f) => f.startsWith('shared/core/')));
+    assert.deepEqual(
+      own.filter((f) => !/^(functions|shared)\//.test(f) && f !== 'functions-app-main.js'),
+      [],
+      'only functions/ and shared/ from the repository',
+    );
+    assert.ok(!map.sources.some((f) => /node_modules\/(selfsigned|js-yaml|azurite|@kubernetes)\//.test(f)));
   });
 });

@@ -144,6 +144,14 @@ function nearestPackageJson(file: string, read: ReadFile): { path: string; json:
   }
 }
 
+/** The repository paths a bundle in the image was made of (its linked source map), `..` stripped. */
+function sourcesOf(image: BuiltStage, file: string): string[] {
+  const map = join(image.root, `${file}.map`);
+  if (!existsSync(map)) return [];
+  const { sources } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] };
+  return sources.map((f) => f.replace(/^(\.\.\/)+/, ''));
+}
+
 /** Where `command` is found on the image's PATH, if anywhere. */
 function which(image: BuiltStage, command: string): string | undefined {
   return DEFAULT_PATH.map((d) => posix.join(d, command)).find((p) => existsSync(join(image.root, p)));
@@ -231,7 +239,7 @@ describe('in-cluster images', () => {
     return d.stages.at(-1)!;
   };
 
-  it('every Dockerfile builds from the repository: its COPY sources are in the context, `npm run build` compiles', () => {
+  it('every Dockerfile builds from the repository: its COPY sources are in the context, its build script (`npm run package:images`) runs', () => {
     assert.ok(dockerfiles.size >= 2, `Dockerfiles in ${imagesDir}: ${[...dockerfiles.keys()].join(', ')}`);
     for (const [file, d] of dockerfiles)
       assert.ok(!('error' in d), `${file}: ${'error' in d ? d.error.message : ''}`);
@@ -321,19 +329,24 @@ describe('in-cluster images', () => {
       const entry = posix.resolve(workdir, argv[1]!);
       const closure = importClosure(entry, read);
       assert.deepEqual(closure.missing, [], `${where}: ${c.spec.image} lacks these modules (from ${entry})`);
-      assert.ok(closure.files.length > 1, `${where}: ${entry} imports nothing`);
+      assert.ok(
+        sourcesOf(image, entry).includes(`${entry.replace(/^\/app\/dist\//, '').replace(/\.js$/, '.ts')}`),
+        `${where}: ${entry} is not built from its source`,
+      );
       const pkg = nearestPackageJson(entry, read);
       assert.ok(pkg, `${where}: no package.json above ${entry}`);
       assert.equal(pkg.json.type, 'module', `${where}: ${pkg.path} does not say "type": "module"`);
-      const nodeModules = posix.join(posix.dirname(pkg.path), 'node_modules');
-      assert.ok(
-        existsSync(join(image.root, nodeModules, PRODUCTION_INSTALL_MARKER)) &&
-          !lstatSync(join(image.root, nodeModules)).isSymbolicLink(),
-        `${where}: ${nodeModules} is not an npm ci --omit=dev install`,
-      );
       const deps = Object.keys(pkg.json.dependencies ?? {});
       for (const p of closure.packages)
         assert.ok(deps.includes(p), `${where}: imports ${p}, which is not a production dependency`);
+      if (closure.packages.size > 0) {
+        const nodeModules = posix.join(posix.dirname(pkg.path), 'node_modules');
+        assert.ok(
+          existsSync(join(image.root, nodeModules, PRODUCTION_INSTALL_MARKER)) &&
+            !lstatSync(join(image.root, nodeModules)).isSymbolicLink(),
+          `${where}: ${nodeModules} is not an npm ci --omit=dev install`,
+        );
+      }
       checked++;
     }
     // The relay, the gateway daemon and the node agent, each with its init container but the relay.
@@ -421,29 +434,48 @@ describe('in-cluster images', () => {
     );
   });
 
-  it('no runtime image carries dev dependencies or runs npm', () => {
+  it('no runtime image carries dev dependencies, the Azure SDKs, the stand-ins or the control plane, or runs npm', () => {
     for (const [file, { stages }] of builtDockerfiles()) {
       const final = stages.at(-1)!;
       assert.ok(
         !final.runs.some((r) => r[0] === 'npm' || r[0] === 'npx'),
         `${file}: npm runs in the runtime stage`,
       );
-      const nodeModules = join(final.root, final.workdir, 'node_modules');
-      assert.ok(existsSync(nodeModules), `${file}: no node_modules in ${final.workdir}`);
-      assert.equal(
-        lstatSync(nodeModules).isSymbolicLink(),
-        false,
-        `${file}: node_modules is a full npm ci (dev too)`,
+      const app = join(final.root, final.workdir);
+      const nodeModules = join(app, 'node_modules');
+      if (existsSync(nodeModules)) {
+        assert.equal(
+          lstatSync(nodeModules).isSymbolicLink(),
+          false,
+          `${file}: node_modules is a full npm ci (dev too)`,
+        );
+        assert.ok(
+          existsSync(join(nodeModules, PRODUCTION_INSTALL_MARKER)),
+          `${file}: node_modules is not --omit=dev`,
+        );
+        assert.equal(existsSync(join(nodeModules, '@azure')), false, `${file}: ships an Azure SDK`);
+      }
+      for (const dir of ['dist/infra', 'dist/shared', 'dist/functions'])
+        assert.equal(existsSync(join(app, dir)), false, `${file}: ships ${dir}`);
+      // What the bundles were made of, from their source maps: the agents, the core, their packages.
+      const maps = readdirSync(app, { recursive: true, encoding: 'utf8' }).filter((f) =>
+        f.endsWith('.js.map'),
       );
-      assert.ok(
-        existsSync(join(nodeModules, PRODUCTION_INSTALL_MARKER)),
-        `${file}: node_modules is not --omit=dev`,
-      );
-      assert.equal(
-        existsSync(join(final.root, final.workdir, 'dist/infra')),
-        false,
-        `${file}: ships the stand-ins`,
-      );
+      assert.ok(maps.length > 0, `${file}: no bundle in ${final.workdir}`);
+      for (const m of maps) {
+        const sources = sourcesOf(final, posix.join(final.workdir, m.replace(/\.map$/, '')));
+        const own = sources.filter((f) => !f.includes('node_modules/') && !/^[a-z]+:\/\//.test(f));
+        assert.deepEqual(
+          own.filter((f) => !/^(agents|shared\/core)\//.test(f)),
+          [],
+          `${file}: ${m} bundles more than agents/ and shared/core/`,
+        );
+        assert.deepEqual(
+          sources.filter((f) => /node_modules\/(@azure\/|selfsigned|azurite|@marcbachmann)/.test(f)),
+          [],
+          `${file}: ${m} bundles a package the agents do not run`,
+        );
+      }
     }
   });
 

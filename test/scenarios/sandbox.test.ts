@@ -4,7 +4,9 @@
  * custom resource, and the walkthrough prints it as `kubectl get staticgatewayconfigurations -A`
  * prints it (checked against kubectl itself where it is installed; under CI it must be). `--json`
  * prints one line that adds the Kubernetes endpoint and kubeconfig; Ctrl-C stops everything and leaves
- * no process behind. The functions and the relay run from source here (`--source`), not from dist/.
+ * no process behind. The first case loads the Functions deployment package as `npm start` does (the
+ * esbuild bundle of scripts/packageFunctions.ts, written to a temporary folder), so the bundle is what
+ * converges the sample; the relay and the `--json` case run from source (`--source`).
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -18,8 +20,9 @@ import * as k8s from '@kubernetes/client-node';
 import { runSandbox, SAMPLE_MANIFEST } from '../../infra/local/sandbox/runSandbox.js';
 import { REPO_ROOT } from '../../infra/local/sandbox/startSandbox.js';
 import { EGRET_SYSTEM_NAMESPACE } from '../../infra/local/sandbox/startSandboxKube.js';
+import { packageFunctions } from '../../scripts/packageFunctions.js';
 import { STATIC_GATEWAY_CONFIGURATION_FINALIZER } from '../../shared/core/wellKnown.js';
-import { FAST_HOST_JSON, functionModules } from './support/world.js';
+import { FAST_HOST_JSON } from './support/world.js';
 
 const run = promisify(execFile);
 const SGC = {
@@ -106,12 +109,13 @@ describe('npm start', () => {
   it('applies the sample to the cluster; the relay brings its status onto the custom resource, printed as kubectl prints it', async () => {
     const lines: string[] = [];
     const dir = stateDir();
+    const app = await packageFunctions({ outDir: join(dir, 'functions-app'), zip: false });
     const sandbox = await runSandbox({
       json: false,
       write: (l) => lines.push(l),
       stateDir: dir,
       sandbox: {
-        modules: functionModules(),
+        appRoot: app.outDir,
         hostJson: FAST_HOST_JSON,
         writeSettingsFile: false,
         cluster: { relayEntry: 'source' },

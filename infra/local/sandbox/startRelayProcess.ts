@@ -26,7 +26,7 @@ export interface RelayLogLine {
 export interface RelayProcessOptions {
   /** The repository root (where `dist/` and `agents/` are). */
   readonly repoRoot: string;
-  /** `built` runs `dist/agents/relay/main.js` (what the image runs); `source` runs the TypeScript through tsx. */
+  /** `built` runs the relay image's bundle, dist/images/relay/dist/agents/relay/main.js (what the image runs); `source` runs the TypeScript through tsx. */
   readonly entry: 'built' | 'source';
   /** MY_POD_NAME: the replica's identity in the Lease. */
   readonly identity: string;
@@ -76,11 +76,13 @@ let exitHookInstalled = false;
 export async function startRelayProcess(options: RelayProcessOptions): Promise<RelayProcess> {
   const args =
     options.entry === 'built'
-      ? [join(options.repoRoot, 'dist', 'agents', 'relay', 'main.js')]
+      ? [join(options.repoRoot, 'dist', 'images', 'relay', 'dist', 'agents', 'relay', 'main.js')]
       : ['--import', 'tsx', join(options.repoRoot, 'agents', 'relay', 'main.ts')];
   const script = args[args.length - 1]!;
   if (!existsSync(script))
-    throw new Error(`${script} does not exist${options.entry === 'built' ? ' (run npm run build)' : ''}`);
+    throw new Error(
+      `${script} does not exist${options.entry === 'built' ? ' (run npm run build: it writes the relay image bundle, scripts/packageImages.ts)' : ''}`,
+    );
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
     EGRET_CONTROL_PLANE_URL: options.controlPlaneUrl,

@@ -8,8 +8,9 @@
  * The cluster side is opt-in: a running relay sends full SYNCs, which would delete whatever a scenario
  * sends through the signed `relay` client directly under the same cluster id.
  *
- * By default the host loads the BUILT app (package.json `main`: `dist/functions/*.js`, what Azure runs)
- * and the relay runs `dist/agents/relay/main.js`; tests may pass the source modules and run the relay
+ * By default the host loads the deployment package (dist/functions-app, `npm run package:functions`:
+ * the esbuild bundle Azure runs, its package.json `main`) and the relay runs the relay image's bundle
+ * (dist/images/relay/dist/agents/relay/main.js, `npm run package:images`); tests may pass the source modules and run the relay
  * from source instead.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,9 @@ import { EGRET_SYSTEM_NAMESPACE, startSandboxKube, type SandboxKube } from './st
 /** The repository root (where package.json, host.json and dist/ are). */
 export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
+/** The Functions deployment package `npm run package:functions` writes (scripts/packageFunctions.ts). */
+export const FUNCTIONS_APP_ROOT = join(REPO_ROOT, 'dist', 'functions-app');
+
 /** The sandbox's gateway resource group (the AKS node resource group stand-in). */
 export const SANDBOX_RESOURCE_GROUP = 'rg-egret';
 
@@ -62,8 +66,10 @@ export const SANDBOX_WORLD: WorldSpec = {
 export const SAMPLE_CONFIGURATION = { namespace: 'default', name: 'egret-sample' } as const;
 
 export interface StartSandboxOptions {
-  /** Source modules to load instead of the built app (tests). */
+  /** Source modules to load instead of the deployment package (tests). */
   readonly modules?: readonly string[];
+  /** The Functions app folder to load (default {@link FUNCTIONS_APP_ROOT}, the deployment package). */
+  readonly appRoot?: string;
   /** host.json content (default: the repository's). */
   readonly hostJson?: unknown;
   /** The seeded world (default {@link SANDBOX_WORLD}). */
@@ -90,7 +96,7 @@ export interface StartSandboxOptions {
 export interface SandboxClusterOptions {
   /** Relay replicas started with the sandbox (default 1; 0 = start them with `startRelay`). */
   readonly relayReplicas?: number;
-  /** `built` (default): `dist/agents/relay/main.js`, as the image runs it; `source`: through tsx. */
+  /** `built` (default): the relay image's bundle (dist/images/relay, `npm run build`), as the image runs it; `source`: through tsx. */
   readonly relayEntry?: 'built' | 'source';
   /** Relay settings by environment variable (agents/relay/relayConfig.ts), over {@link SANDBOX_RELAY_SETTINGS}. */
   readonly relaySettings?: Readonly<Record<string, string>>;
@@ -202,7 +208,9 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     // One secret for both sides, whichever way it was given.
     const relaySecret = settings['RELAY_SHARED_SECRET'] ?? '';
     const hostOptions: StartFunctionsHostOptions = {
-      ...(options.modules === undefined ? { appRoot: REPO_ROOT } : { modules: options.modules }),
+      ...(options.modules === undefined
+        ? { appRoot: options.appRoot ?? FUNCTIONS_APP_ROOT }
+        : { modules: options.modules }),
       settings,
       hostJson: options.hostJson ?? sandboxHostJson(),
       ...(options.log === undefined ? {} : { log: options.log }),

@@ -1,10 +1,10 @@
 /**
- * `PoisonQueueReader` (shared/app/listPoisonMessages.ts) over a Storage queue (or Azurite), reached by
+ * `PoisonQueueReader` (shared/ports/poisonQueue.ts) over a Storage queue (or Azurite), reached by
  * connection string or by endpoint and managed identity: peeks the `<queue>-poison` queue the
  * Functions host fills. Messages are base64 as the host writes them back (it copies the original
  * text); the decoded JSON is returned when it parses, else the raw text.
  */
-import type { PoisonMessage, PoisonQueueReader } from '../../app/listPoisonMessages.js';
+import type { PoisonMessage, PoisonQueueReader } from '../../ports/poisonQueue.js';
 import { createQueueClient } from '../queues/createQueueClient.js';
 import { translateStorageError } from '../tables/translateStorageError.js';
 import type { StorageAccess } from './createStorageAccess.js';

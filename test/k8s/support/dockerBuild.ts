@@ -2,8 +2,8 @@
  * A model of `docker build` for the instructions egret's Dockerfiles use (infra/images), so tests can
  * check an image's contents without a Docker engine. Dockerfiles are parsed with dockerfile-ast; each
  * stage is then materialized as a directory tree: COPY copies real files (from the build context as
- * the root .dockerignore filters it, or from an earlier stage), `npm ci` and `npm run build` are carried
- * out the way they affect the tree (the compile really runs tsc), `apt-get install` and `useradd` are
+ * the root .dockerignore filters it, or from an earlier stage), `npm ci` and `npm run <script>` are carried
+ * out the way they affect the tree (a tsc or `tsx <script>` really runs, in the stage's tree), `apt-get install` and `useradd` are
  * recorded. Anything else a Dockerfile could do is refused rather than ignored, so an image cannot
  * quietly start relying on something this model does not check. Other RUN commands (`node --version`,
  * `rm -rf /var/lib/apt/lists/*`) only leave a record: they do not touch what the tests look at.
@@ -388,12 +388,28 @@ function run(
         scripts?: Record<string, string>;
       };
       const script = pkg.scripts?.[rest[0]!];
-      const tsc = /^tsc((?: [\w./=-]+)*)$/.exec(script ?? '');
-      if (!tsc) throw new Error(`npm run ${rest[0]!}: only a plain tsc script is modelled, got ${script}`);
       if (!existsSync(join(cwd, 'node_modules'))) throw new Error(`npm run ${rest[0]!} before npm ci`);
+      // A plain tsc, or a TypeScript script through tsx: both really run, in the stage's tree.
+      const tsc = /^tsc((?: [\w./=-]+)*)$/.exec(script ?? '');
+      const tsx = /^tsx ([\w./-]+\.ts)((?: [\w./=-]+)*)$/.exec(script ?? '');
+      if (!tsc && !tsx)
+        throw new Error(`npm run ${rest[0]!}: only a plain tsc or tsx <script> is modelled, got ${script}`);
+      const argv = tsc
+        ? [join(s.o.installedNodeModules, 'typescript/bin/tsc'), ...tsc[1]!.trim().split(' ')]
+        : [
+            '--import',
+            'tsx',
+            tsx![1]!,
+            ...tsx![2]!
+              .trim()
+              .split(' ')
+              .filter((w) => w !== ''),
+          ];
+      if (tsx && !existsSync(join(cwd, tsx[1]!)))
+        throw new Error(`npm run ${rest[0]!}: ${tsx[1]!} is not in the stage (COPY it)`);
       const r = spawnSync(
         process.execPath,
-        [join(s.o.installedNodeModules, 'typescript/bin/tsc'), ...tsc[1]!.trim().split(' ')],
+        argv.filter((w) => w !== ''),
         { cwd, encoding: 'utf8' },
       );
       if (r.status !== 0) throw new Error(`npm run ${rest[0]!} failed:\n${r.stdout}${r.stderr}`);
