@@ -11,6 +11,8 @@ import tseslint from 'typescript-eslint';
 const RINGS = [
   ['core', 'shared/core/'],
   ['ports', 'shared/ports/'],
+  // The one system clock (Date.now + timers, no package): both the control plane and the agents run it.
+  ['clock', 'shared/adapters/system/systemClock.ts'],
   ['app', 'shared/app/'],
   ['adapters', 'shared/adapters/'],
   ['config', 'shared/config.ts'],
@@ -28,16 +30,23 @@ const MAY_IMPORT = {
   core: [],
   ports: ['core'],
   config: ['core'],
+  clock: ['ports'],
   app: ['core', 'ports', 'config'],
-  adapters: ['core', 'ports', 'config'],
-  functions: ['core', 'ports', 'app', 'adapters', 'config'],
-  agents: ['core'],
+  adapters: ['core', 'ports', 'config', 'clock'],
+  functions: ['core', 'ports', 'app', 'adapters', 'config', 'clock'],
+  agents: ['core', 'ports', 'clock'],
   deploy: ['core', 'config'],
-  local: ['core', 'ports', 'app', 'adapters', 'config', 'functions', 'agents'],
+  local: ['core', 'ports', 'app', 'adapters', 'config', 'functions', 'agents', 'clock'],
   test: '*',
   bench: '*',
   scripts: '*',
 };
+/**
+ * Rings another may import only with `import type`: the agents share the port interfaces (one Clock,
+ * one Logger), never their implementations, so nothing of the control plane lands in their images.
+ */
+/** @type {Record<string, readonly string[]>} */
+const TYPE_ONLY = { agents: ['ports'] };
 const repoRoot = import.meta.dirname;
 
 /** @param {string} file */
@@ -61,12 +70,13 @@ const ringsRule = {
     const from = ringOf(context.filename);
     const allowed = from === undefined ? '*' : MAY_IMPORT[from];
     /** @param {any} source */
-    const check = (source) => {
+    const check = (source, typeOnly = false) => {
       if (allowed === '*' || source?.type !== 'Literal' || typeof source.value !== 'string') return;
       if (!source.value.startsWith('.')) return;
       const target = resolve(dirname(context.filename), source.value);
       const to = ringOf(target);
-      if (to === undefined || to === from || allowed?.includes(to)) return;
+      if (to === undefined || to === from) return;
+      if (allowed?.includes(to) && (typeOnly || !(TYPE_ONLY[from ?? '']?.includes(to) ?? false))) return;
       context.report({
         node: source,
         messageId: 'ring',
@@ -83,9 +93,9 @@ const ringsRule = {
     };
     return {
       /** @param {any} node */
-      ImportDeclaration: (node) => check(node.source),
+      ImportDeclaration: (node) => check(node.source, node.importKind === 'type'),
       /** @param {any} node */
-      ExportNamedDeclaration: (node) => check(node.source),
+      ExportNamedDeclaration: (node) => check(node.source, node.exportKind === 'type'),
       /** @param {any} node */
       ExportAllDeclaration: (node) => check(node.source),
       /** @param {any} node */
