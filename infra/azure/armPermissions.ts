@@ -296,7 +296,13 @@ export function actionOfRestCall(method: string, providerPath: string): string {
   const [namespace, ...rest] = segments;
   const types = rest.filter((_, i) => i % 2 === 0);
   const verb =
-    method === 'GET' ? 'read' : method === 'PUT' || method === 'PATCH' ? 'write' : method === 'DELETE' ? 'delete' : '';
+    method === 'GET'
+      ? 'read'
+      : method === 'PUT' || method === 'PATCH'
+        ? 'write'
+        : method === 'DELETE'
+          ? 'delete'
+          : '';
   if (verb === '') throw new Error(`no RBAC verb for ${method} ${providerPath}`);
   return [namespace, ...types, verb].join('/');
 }

@@ -539,7 +539,9 @@ function renderVariables(bound: readonly BoundSetting[]): JsonObject {
         param('byoPrefixResourceGroup'),
       ),
     ),
-    virtualNetworkScope: expr(call('format', lit('Microsoft.Network/virtualNetworks/{0}'), param('vnetName'))),
+    virtualNetworkScope: expr(
+      call('format', lit('Microsoft.Network/virtualNetworks/{0}'), param('vnetName')),
+    ),
     keyVaultName: expr(
       call('format', lit('kv{0}'), call('uniqueString', 'resourceGroup().id', param('appName'))),
     ),
@@ -785,9 +787,7 @@ function siteResource(bound: readonly BoundSetting[]): JsonObject {
       ),
       // Key Vault references resolve once the secret exists and the identity may read it.
       ...vaultSecrets(bound).map((v) =>
-        expr(
-          resourceId('Microsoft.KeyVault/vaults/secrets', variable('keyVaultName'), lit(v.secretName)),
-        ),
+        expr(resourceId('Microsoft.KeyVault/vaults/secrets', variable('keyVaultName'), lit(v.secretName))),
       ),
       expr(
         call(
@@ -823,7 +823,12 @@ function siteResource(bound: readonly BoundSetting[]): JsonObject {
 }
 
 function keyVaultRoleAssignmentName(): string {
-  return call('guid', variable('keyVaultId'), variable('identityId'), lit(BUILT_IN_ROLES.keyVaultSecretsUser));
+  return call(
+    'guid',
+    variable('keyVaultId'),
+    variable('identityId'),
+    lit(BUILT_IN_ROLES.keyVaultSecretsUser),
+  );
 }
 
 /**
@@ -1104,7 +1109,10 @@ function eventDeployments(filter: Json): JsonObject[] {
       ...all
         .slice(0, i)
         .map((earlier) =>
-          call('not', call('and', earlier.enabled ?? 'true()', sameGroup(earlier.resourceGroup, g.resourceGroup))),
+          call(
+            'not',
+            call('and', earlier.enabled ?? 'true()', sameGroup(earlier.resourceGroup, g.resourceGroup)),
+          ),
         ),
     ),
   }));

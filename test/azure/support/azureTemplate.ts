@@ -104,3 +104,42 @@ export function roleAssignmentsOf(d: Deployment): RoleAssignment[] {
 export const rgId = (rg: string): string => `/subscriptions/${SUBSCRIPTION}/resourceGroups/${rg}`;
 export const roleDefinitionId = (id: string): string =>
   `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
+
+export interface CustomRole {
+  /** The title in roleName (`egret <title> (<group>/<app>)`). */
+  readonly title: string;
+  /** Which armPermissions.ts scope kind it is for (from the role definition's name seed). */
+  readonly scopeKind: string | undefined;
+  readonly actions: readonly string[];
+  readonly assignableScopes: readonly string[];
+}
+
+/** The template's custom role definitions, by role definition id. */
+export function customRolesOf(d: Deployment): Map<string, CustomRole> {
+  const out = new Map<string, CustomRole>();
+  for (const r of resourcesOfType(d, 'Microsoft.Authorization/roleDefinitions')) {
+    const p = r.body.properties as {
+      roleName: string;
+      description: string;
+      permissions: { actions: string[] }[];
+      assignableScopes: string[];
+    };
+    const title = /^egret (.+) \(/.exec(p.roleName)?.[1] ?? p.roleName;
+    out.set(r.id, {
+      title,
+      scopeKind: SCOPE_KIND_BY_TITLE[title],
+      actions: p.permissions.flatMap((x) => x.actions),
+      assignableScopes: p.assignableScopes,
+    });
+  }
+  return out;
+}
+
+const SCOPE_KIND_BY_TITLE: Record<string, string> = {
+  'gateway resource group': 'gatewayResourceGroup',
+  'VMSS gateway pool': 'vmssPool',
+  'NIC gateway pool': 'nicPool',
+  'internal load balancer': 'loadBalancer',
+  'virtual network': 'virtualNetwork',
+  'BYO public IP prefixes': 'byoPrefixes',
+};
