@@ -46,6 +46,8 @@ export interface ArmCall {
   readonly scopes: readonly PermissionScope[];
   /** The provider whose long-running operation a write waits for (its status is polled). */
   readonly lro?: 'Microsoft.Compute' | 'Microsoft.Network';
+  /** The SDK reads the resource back when the operation ends (a GET: the type's `/read` there). */
+  readonly finalGet?: true;
   /** Resources the body may reference (each needs its join action where the resource lives). */
   readonly references?: readonly ReferenceKind[];
 }
@@ -78,7 +80,11 @@ export const REFERENCES = {
 } as const satisfies Record<string, { action: string; scopes: readonly PermissionScope[] }>;
 export type ReferenceKind = keyof typeof REFERENCES;
 
-/** Status reads of a provider's long-running operations (Azure-AsyncOperation / Location headers). */
+/**
+ * Status reads of a provider's long-running operations: the Azure-AsyncOperation URL
+ * (`locations/{l}/operations/{id}`), and for Network the Location URL (`locations/{l}/operationResults/{id}`)
+ * the SDK reads at the end of a DELETE that Azure answers 202 with both headers.
+ */
 export const LRO_ACTIONS = {
   'Microsoft.Compute': ['Microsoft.Compute/locations/operations/read'],
   'Microsoft.Network': [
@@ -154,6 +160,7 @@ export const ARM_CALLS: readonly ArmCall[] = [
     action: 'Microsoft.Compute/virtualMachineScaleSets/write',
     scopes: ['vmssPool'],
     lro: 'Microsoft.Compute',
+    finalGet: true,
     references: VMSS_REFS,
   },
   {
@@ -163,6 +170,7 @@ export const ARM_CALLS: readonly ArmCall[] = [
     action: 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/write',
     scopes: ['vmssPool'],
     lro: 'Microsoft.Compute',
+    finalGet: true,
     references: VMSS_REFS,
   },
   // A stray NIC (in the ILB's backend pool but no pool member) is read by id (observePoolWorld).
@@ -196,6 +204,7 @@ export const ARM_CALLS: readonly ArmCall[] = [
     action: 'Microsoft.Network/networkInterfaces/write',
     scopes: ['nicPool'],
     lro: 'Microsoft.Network',
+    finalGet: true,
     references: NIC_REFS,
   },
   // The internal load balancer (createArmInventory.getLoadBalancer, applySharedResourceStep).
@@ -213,6 +222,7 @@ export const ARM_CALLS: readonly ArmCall[] = [
     action: 'Microsoft.Network/loadBalancers/write',
     scopes: ['loadBalancer'],
     lro: 'Microsoft.Network',
+    finalGet: true,
     references: ['subnet'],
   },
   {
@@ -245,6 +255,7 @@ export const ARM_CALLS: readonly ArmCall[] = [
     action: 'Microsoft.Network/publicIPPrefixes/write',
     scopes: ['gatewayResourceGroup'],
     lro: 'Microsoft.Network',
+    finalGet: true,
   },
   {
     sdk: 'network.publicIPPrefixes.delete',
@@ -269,6 +280,7 @@ export const ARM_CALLS: readonly ArmCall[] = [
     action: 'Microsoft.Network/publicIPAddresses/write',
     scopes: ['gatewayResourceGroup'],
     lro: 'Microsoft.Network',
+    finalGet: true,
     references: ['publicIpPrefix'],
   },
   {
@@ -319,6 +331,7 @@ export function actionsAt(scope: PermissionScope, calls: readonly ArmCall[] = AR
   for (const c of calls) {
     if (c.scopes.includes(scope)) {
       actions.add(c.action);
+      if (c.finalGet === true) actions.add(actionOfRestCall('GET', c.path));
       if (c.lro !== undefined) for (const a of LRO_ACTIONS[c.lro]) actions.add(a);
     }
     for (const r of c.references ?? []) {
