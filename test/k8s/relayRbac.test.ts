@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- Kubernetes JSON bodies are untyped here on purpose */
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes JSON bodies are untyped here on purpose */
 /**
  * Least privilege, checked against behaviour: a relay runs a full scenario against the API stand-in
  * (create, key repair, orphan sweep, gateway node, deletion, shutdown) while the test changes the

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes RBAC JSON is walked untyped */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- Kubernetes RBAC JSON is walked untyped */
 /**
  * RBAC as the API server evaluates it, for the rendered base: the rules bound to a ServiceAccount
  * (ClusterRoleBindings cluster-wide, RoleBindings in their namespace) and whether a request matches one.
