@@ -25,7 +25,7 @@ import {
 } from '../../infra/local/functions-host/routeTemplate.js';
 import { SUCCESS_EVENT_TYPES } from '../../shared/core/normalizeArmEvent.js';
 import {
-  appSettingsOf,
+  resolvedAppSettingsOf,
   deploy,
   readTemplate,
   RELAY_SECRET,
@@ -74,7 +74,7 @@ function checkValue(name: string, value: string, where: string): void {
  * template's, because the app reads them at import).
  */
 async function registeredFunctions(): Promise<FunctionRegistration[]> {
-  const settings = appSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
+  const settings = resolvedAppSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
   const dir = join(repoRoot, 'functions');
   const modules = readdirSync(dir)
     .filter((f) => f.endsWith('.ts'))

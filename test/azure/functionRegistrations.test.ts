@@ -28,7 +28,7 @@ import { loadApp, resolveEntryFiles } from '../../infra/local/functions-host/loa
 import { compileRouteTemplate, isReservedRoute } from '../../infra/local/functions-host/routeTemplate.js';
 import { FUNCTION_NAMES } from '../../infra/azure/renderTemplate.js';
 import {
-  appSettingsOf,
+  resolvedAppSettingsOf,
   deploy,
   RELAY_SECRET,
   REQUIRED_PARAMETERS,
@@ -36,7 +36,7 @@ import {
 } from './support/azureTemplate.js';
 
 const buildRoot = join(repoRoot, '.state', `azure-registrations-${process.pid}`);
-const settings = appSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
+const settings = resolvedAppSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
 let registrations: Map<string, FunctionRegistration>;
 
 function build(): void {

@@ -17,6 +17,7 @@ import {
   appSettingsOf,
   CONTROL_PLANE_RG,
   customRolesOf,
+  resolveKeyVaultReferences,
   deploy,
   GATEWAY_RG,
   only,
@@ -32,6 +33,7 @@ import {
   SUBSCRIPTION,
   TENANT,
   type RoleAssignment,
+  vaultSecretsOf,
 } from './support/azureTemplate.js';
 import type { Deployment } from './support/armDeployment.js';
 
@@ -50,35 +52,6 @@ const sorted = (list: readonly RoleAssignment[]): string[] =>
   list.map((a) => `${a.roleDefinitionId.split('/').pop()!} @ ${a.scope} -> ${a.principalId}`).sort();
 const expected = (entries: [keyof typeof BUILT_IN_ROLES, string, string][]): string[] =>
   entries.map(([r, scope, principal]) => `${BUILT_IN_ROLES[r]} @ ${scope} -> ${principal}`).sort();
-
-/** The secrets the deployment puts in its own Key Vault, by the URI a Key Vault reference names. */
-function vaultSecretsOf(d: Deployment): Record<string, string> {
-  return Object.fromEntries(
-    resourcesOfType(d, 'Microsoft.KeyVault/vaults/secrets').map((r) => {
-      const [vault, name] = r.name.split('/') as [string, string];
-      return [
-        `https://${vault}.vault.azure.net/secrets/${name}`,
-        (r.body.properties as { value: string }).value,
-      ];
-    }),
-  );
-}
-
-/** What the platform does with `@Microsoft.KeyVault(...)` settings before the app reads them. */
-function resolveKeyVaultReferences(
-  settings: Record<string, string>,
-  secrets: Record<string, string>,
-): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(settings).map(([k, v]) => {
-      const m = /^@Microsoft\.KeyVault\(SecretUri=(.+)\)$/.exec(v);
-      if (!m) return [k, v];
-      const secret = secrets[m[1]!];
-      if (secret === undefined) throw new Error(`no secret at ${m[1]!}`);
-      return [k, secret];
-    }),
-  );
-}
 
 describe('deploying the template (in memory)', () => {
   it('needs only the gateway resource group, the VNet and the subnet; everything else has a default', () => {

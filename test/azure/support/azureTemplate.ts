@@ -81,6 +81,40 @@ export function appSettingsOf(d: Deployment): Record<string, string> {
   return out;
 }
 
+/** The secrets the deployment stores in its own Key Vault, by the URI a Key Vault reference names. */
+export function vaultSecretsOf(d: Deployment): Record<string, string> {
+  return Object.fromEntries(
+    resourcesOfType(d, 'Microsoft.KeyVault/vaults/secrets').map((r) => {
+      const [vault, name] = r.name.split('/') as [string, string];
+      return [
+        `https://${vault}.vault.azure.net/secrets/${name}`,
+        (r.body.properties as { value: string }).value,
+      ];
+    }),
+  );
+}
+
+/** What the platform does with `@Microsoft.KeyVault(SecretUri=...)` settings before the app reads them. */
+export function resolveKeyVaultReferences(
+  settings: Record<string, string>,
+  secrets: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(settings).map(([k, v]) => {
+      const m = /^@Microsoft\.KeyVault\(SecretUri=(.+)\)$/.exec(v);
+      if (!m) return [k, v];
+      const secret = secrets[m[1]!];
+      if (secret === undefined) throw new Error(`no secret at ${m[1]!}`);
+      return [k, secret];
+    }),
+  );
+}
+
+/** The app settings as the app reads them: references to the template's own vault resolved. */
+export function resolvedAppSettingsOf(d: Deployment): Record<string, string> {
+  return resolveKeyVaultReferences(appSettingsOf(d), vaultSecretsOf(d));
+}
+
 export interface RoleAssignment {
   readonly roleDefinitionId: string;
   readonly principalId: string;
