@@ -36,7 +36,13 @@ export const GATEWAY_DAEMON_SETTINGS: readonly AgentSettingSpec[] = [
   ...COMMON,
   {
     name: 'MY_POD_NAMESPACE',
-    description: "The daemon's namespace: key Secrets and GatewayStatus objects live there. Required.",
+    description: "The daemon's namespace: its GatewayStatus objects live there. Required.",
+  },
+  {
+    name: 'KEY_SECRET_NAMESPACE',
+    description:
+      "Namespace of the WireGuard key Secrets the relay writes (the relay's KEY_SECRET_NAMESPACE); the only " +
+      "namespace whose Secrets the daemon reads. Empty = the daemon's namespace.",
   },
   {
     name: 'IMDS_ENDPOINT',
@@ -221,6 +227,8 @@ function readCommon(r: Reader): CommonConfig {
 
 export interface GatewayDaemonConfig extends CommonConfig {
   readonly namespace: string;
+  /** Where the key Secrets are watched (KEY_SECRET_NAMESPACE, else `namespace`). */
+  readonly keySecretNamespace: string;
   readonly imdsEndpoint: string;
   readonly netns: string;
   readonly hostInterface: string;
@@ -247,6 +255,7 @@ export function loadGatewayDaemonConfig(env: Env = process.env): GatewayDaemonCo
   const config: GatewayDaemonConfig = {
     ...common,
     namespace: r.str('MY_POD_NAMESPACE', true),
+    keySecretNamespace: r.str('KEY_SECRET_NAMESPACE') || r.str('MY_POD_NAMESPACE', true),
     imdsEndpoint,
     netns,
     hostInterface,

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const health = await startHealthServer({ ...config.metrics, metrics, isReady: () => synced });
   const cluster = createClientNodeGatewayCluster({
     kubeConfig: loadKubeConfig(config.kubeconfig),
-    namespace: config.namespace,
+    namespace: config.keySecretNamespace,
     nodeName: config.nodeName,
     log,
   });

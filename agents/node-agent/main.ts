@@ -63,7 +63,10 @@ async function main(): Promise<void> {
       : undefined;
   watchdog?.start();
   const service = new CniService({
-    cluster: createClientNodeAgentCluster({ kubeConfig: loadKubeConfig(config.kubeconfig) }),
+    cluster: createClientNodeAgentCluster({
+      kubeConfig: loadKubeConfig(config.kubeconfig),
+      nodeName: config.nodeName,
+    }),
     runner,
     wg,
     nodeExceptionCidrs: config.exceptionCidrs,

@@ -35,7 +35,7 @@ async function main(): Promise<number> {
   const metrics = createRelayMetrics({ defaultMetrics: true });
   const relay = new Relay({
     clusterId: config.clusterId,
-    namespace: config.namespace,
+    namespace: config.keySecretNamespace,
     identity: config.identity,
     cluster: createClientNodeRelayCluster({ kubeConfig, clock: systemClock, log }),
     controlPlane: createControlPlaneClient({

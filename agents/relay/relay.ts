@@ -60,7 +60,7 @@ const SWEEP_KEY = 'sweep key secrets';
 /** Options of {@link Relay}. */
 export interface RelayOptions {
   readonly clusterId: string;
-  /** The relay's namespace: key Secrets live here. */
+  /** The namespace of the key Secrets (KEY_SECRET_NAMESPACE; the relay's own by default). */
   readonly namespace: string;
   readonly identity: string;
   readonly cluster: RelayCluster;

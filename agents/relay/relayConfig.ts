@@ -47,8 +47,14 @@ export const RELAY_SETTINGS: readonly RelaySettingSpec[] = [
   {
     name: 'MY_POD_NAMESPACE',
     flag: 'namespace',
+    description: "The relay's namespace (downward API): its Lease lives there. Required.",
+  },
+  {
+    name: 'KEY_SECRET_NAMESPACE',
     description:
-      "The relay's namespace (downward API): WireGuard key Secrets and the Lease live there. Required.",
+      'Namespace of the WireGuard key Secrets sgw-<uid>, which the relay creates and the gateway daemons ' +
+      "read; apart from the relay's own namespace, so the daemons cannot read the relay's HMAC key " +
+      "Secret. Empty = the relay's namespace.",
   },
   {
     name: 'MY_POD_NAME',
@@ -154,6 +160,8 @@ export interface RelayConfig {
   readonly clusterId: string;
   readonly sharedSecret: string;
   readonly namespace: string;
+  /** Where the WireGuard key Secrets live (KEY_SECRET_NAMESPACE, else `namespace`). */
+  readonly keySecretNamespace: string;
   readonly identity: string;
   readonly kubeconfig?: string;
   readonly lease: {
@@ -232,6 +240,10 @@ export function loadRelayConfig(options: LoadRelayConfigOptions): RelayConfig {
   if (namespace !== '' && !DNS_LABEL.test(namespace)) {
     problems.push(`MY_POD_NAMESPACE=${JSON.stringify(namespace)} is not a namespace name`);
   }
+  const keySecretNamespace = raw('KEY_SECRET_NAMESPACE') || namespace;
+  if (!DNS_LABEL.test(keySecretNamespace) && keySecretNamespace !== '') {
+    problems.push(`KEY_SECRET_NAMESPACE=${JSON.stringify(keySecretNamespace)} is not a namespace name`);
+  }
   const identity = required('MY_POD_NAME');
   const kubeconfig = raw('KUBECONFIG');
   const leaseName = raw('LEASE_NAME');
@@ -272,6 +284,7 @@ export function loadRelayConfig(options: LoadRelayConfigOptions): RelayConfig {
     clusterId,
     sharedSecret,
     namespace,
+    keySecretNamespace,
     identity,
     ...(kubeconfig === '' ? {} : { kubeconfig }),
     lease,

@@ -6,15 +6,19 @@
  *
  * What it deploys into the control-plane resource group:
  * - a user-assigned managed identity (the app's storage identity; also its ARM identity unless a service
- *   principal is chosen) and its role assignments, scoped as the installation guide asks (see ROLES below);
+ *   principal is chosen); custom roles holding exactly the ARM actions egret calls (infra/azure/
+ *   armPermissions.ts), one per kind of scope, assigned on the narrowest scopes (ARM_ROLE_SCOPES below);
+ * - a Key Vault (RBAC authorization) holding RELAY_SHARED_SECRET (and a service principal's secret),
+ *   read by the app through Key Vault references with the identity (`secretsInKeyVault`, default on);
  * - a storage account reached only through that identity (shared-key access disabled), with a container
  *   for the Flex Consumption deployment package and one for Event Grid dead letters;
  * - a Log Analytics workspace and workspace-based Application Insights;
  * - a Linux plan (Flex Consumption FC1 by default, or Dedicated) and the Node.js 22 Function App with
  *   exactly the app settings egret reads plus the host's own;
  * - when `deployEventSubscription=true` (second pass, after the code is deployed — see docs/install.md):
- *   an Event Grid system topic for the gateway resource group (and optionally the network resource group),
- *   each with a subscription delivering the filtered ARM events to the `armEvents` function.
+ *   an Event Grid system topic for every resource group egret writes or watches (gateway, VMSS pool, network,
+ *   load balancer, standalone VMs, BYO prefixes; each distinct group once), each with a subscription
+ *   delivering the filtered ARM events to the `armEvents` function.
  *
  * Plan kinds: Elastic Premium is deliberately not offered. It needs a content share on Azure Files
  * (WEBSITE_CONTENTAZUREFILECONNECTIONSTRING), which only takes an account-key connection string, so it
@@ -23,6 +27,7 @@
  */
 import { CREDENTIAL_KINDS, PROVIDER_TYPES, type SettingSpec } from '../../shared/config.js';
 import { call, expr, lit, literalValue, param, variable, type Json } from './armExpression.js';
+import { EGRET_ROLES, type PermissionScope } from './armPermissions.js';
 import { renderEventFilter } from './renderEventFilter.js';
 import {
   API_VERSIONS,
@@ -46,11 +51,12 @@ export const FUNCTION_NAMES = {
 
 /**
  * Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles;
- * MicrosoftDocs/azure-docs:articles/role-based-access-control/built-in-roles/{networking,compute,storage}.md).
+ * MicrosoftDocs/azure-docs:articles/role-based-access-control/built-in-roles/{security,storage}.md). The ARM
+ * roles are custom (armPermissions.ts): Network Contributor and Virtual Machine Contributor would allow
+ * run-command, extensions and every network write on whole resource groups.
  */
 export const BUILT_IN_ROLES = {
-  networkContributor: '4d97b98b-1d4f-4787-a291-c67834d212e7',
-  virtualMachineContributor: '9980e02c-c2be-4d73-94e8-173b1dc7cf3c',
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
@@ -63,6 +69,11 @@ export const CONTAINERS = { deploymentPackage: 'app-package', deadLetters: 'even
 export const EVENT_SUBSCRIPTION_NAME = 'egret-arm-events';
 /** Event Grid retry policy: events are hints and the resync timer repairs drift, so the defaults suffice. */
 export const EVENT_RETRY_POLICY = { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 } as const;
+/** Names of the secrets the template stores in its Key Vault (one per secret app setting). */
+export const VAULT_SECRET_NAMES = {
+  RELAY_SHARED_SECRET: 'relay-shared-secret',
+  AZURE_CLIENT_SECRET: 'arm-client-secret',
+} as const satisfies Record<string, string>;
 /** Node.js major version of the Functions worker in Azure. */
 export const NODE_VERSION = '22';
 
@@ -109,6 +120,8 @@ export function renderTemplate(input: RenderTemplateInput): JsonObject {
       planResource(),
       ...storageRoleAssignments(),
       siteResource(bindings),
+      ...keyVaultResources(bindings),
+      ...armRoleDefinitions(),
       ...armRoleDeployments(),
       ...eventDeployments(filter),
     ],
@@ -149,15 +162,25 @@ function settingValue(bound: BoundSetting): string | undefined {
       return expr(param(source.parameter));
     case 'expression':
       return expr(source.value);
-    case 'secret':
+    case 'secret': {
+      // An external vault's secret URI wins; else the template's own vault (secretsInKeyVault); else the
+      // secure parameter as a plain app setting.
+      const reference = (uri: string): string =>
+        call('format', lit('@Microsoft.KeyVault(SecretUri={0})'), uri);
       return expr(
         call(
           'if',
-          call('empty', param(source.keyVaultUriParameter)),
-          param(source.parameter),
-          call('format', lit('@Microsoft.KeyVault(SecretUri={0})'), param(source.keyVaultUriParameter)),
+          call('not', call('empty', param(source.keyVaultUriParameter))),
+          reference(param(source.keyVaultUriParameter)),
+          call(
+            'if',
+            variable(vaultFlagOf(source.parameter)),
+            reference(variable(vaultUriOf(source.parameter))),
+            param(source.parameter),
+          ),
         ),
       );
+    }
     case 'runtime':
     case 'notInAzure':
       return undefined;
@@ -165,6 +188,38 @@ function settingValue(bound: BoundSetting): string | undefined {
 }
 
 const appSetting = (name: string, value: string): JsonObject => ({ name, value });
+
+/** Variable names: whether a secret parameter's value is kept in the template's vault, and its URI there. */
+const vaultFlagOf = (parameter: string): string => `${parameter}InVault`;
+const vaultUriOf = (parameter: string): string => `${parameter}VaultUri`;
+
+interface VaultSecret {
+  readonly setting: string;
+  readonly parameter: string;
+  readonly keyVaultUriParameter: string;
+  readonly secretName: string;
+  readonly onlyWithServicePrincipal: boolean;
+}
+
+/** The secret settings and the name each has in the template's Key Vault. */
+function vaultSecrets(bound: readonly BoundSetting[]): VaultSecret[] {
+  return bound.flatMap((b) => {
+    const source = b.binding.source;
+    if (source.kind !== 'secret') return [];
+    const secretName = (VAULT_SECRET_NAMES as Record<string, string | undefined>)[b.spec.name];
+    if (secretName === undefined)
+      throw new Error(`secret setting ${b.spec.name} has no name in VAULT_SECRET_NAMES (renderTemplate.ts)`);
+    return [
+      {
+        setting: b.spec.name,
+        parameter: source.parameter,
+        keyVaultUriParameter: source.keyVaultUriParameter,
+        secretName,
+        onlyWithServicePrincipal: b.binding.onlyWithServicePrincipal === true,
+      },
+    ];
+  });
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Parameters
@@ -195,15 +250,17 @@ function renderParameters(settings: readonly SettingSpec[], bound: readonly Boun
         type: 'securestring',
         defaultValue: '',
         metadata: description(
-          `${b.spec.description} Used when ${keyVaultUriParameter} is empty. App setting ${settingName}.`,
+          `${b.spec.description} Stored in the template's Key Vault when secretsInKeyVault=true, else a plain ` +
+            `app setting; unused when ${keyVaultUriParameter} is set. App setting ${settingName}.`,
         ),
       },
       [keyVaultUriParameter]: {
         type: 'string',
         defaultValue: '',
         metadata: description(
-          `Key Vault secret URI for ${settingName} (https://<vault>.vault.azure.net/secrets/<name>); the app ` +
-            "resolves it with the user-assigned identity, which needs 'Key Vault Secrets User' on the vault.",
+          `Key Vault secret URI for ${settingName} (https://<vault>.vault.azure.net/secrets/<name>) in a vault ` +
+            "of your own; the app resolves it with the user-assigned identity, which needs 'Key Vault Secrets " +
+            "User' on it. Empty = the template's vault (secretsInKeyVault) or the secure parameter.",
         ),
       },
     };
@@ -252,8 +309,9 @@ function renderParameters(settings: readonly SettingSpec[], bound: readonly Boun
       defaultValue: '',
       metadata: description(
         'Resource id of the gateway pool VMSS (/subscriptions/<sub>/resourceGroups/<rg>/providers/' +
-          'Microsoft.Compute/virtualMachineScaleSets/<name>, same subscription). Virtual Machine Contributor ' +
-          'is assigned on it; when empty (e.g. an AKS VirtualMachines pool), on gatewayResourceGroup instead.',
+          'Microsoft.Compute/virtualMachineScaleSets/<name>, same subscription; also a gatewayVmssProfile scale ' +
+          'set in another resource group). The VMSS write role is assigned on it; when empty (an AKS ' +
+          'VirtualMachines pool, or several pools), on gatewayResourceGroup, with the NIC write role there too.',
       ),
     },
     networkResourceGroup: {
@@ -261,7 +319,7 @@ function renderParameters(settings: readonly SettingSpec[], bound: readonly Boun
       defaultValue: '',
       metadata: description(
         'Resource group of the virtual network (app setting VNET_RESOURCE_GROUP); empty = gatewayResourceGroup. ' +
-          'Network Contributor is assigned on it.',
+          'Subnet read and join are assigned on the virtual network vnetName only.',
       ),
     },
     vnetName: fromSetting('VNET_NAME'),
@@ -272,7 +330,23 @@ function renderParameters(settings: readonly SettingSpec[], bound: readonly Boun
       defaultValue: '',
       metadata: description(
         'Resource group of the internal load balancer (app setting LOAD_BALANCER_RESOURCE_GROUP); empty = ' +
-          'gatewayResourceGroup. Network Contributor is assigned on it when it differs.',
+          'gatewayResourceGroup. The load balancer role (read, write, delete, backend pool join) is assigned on it.',
+      ),
+    },
+    standaloneVmResourceGroup: {
+      type: 'string',
+      defaultValue: '',
+      metadata: description(
+        'Resource group of the standalone gateway VMs (gatewayProfile.standaloneVMProfile) and their primary ' +
+          'NICs; empty = gatewayResourceGroup. VM read and NIC read/write are assigned on it.',
+      ),
+    },
+    byoPrefixResourceGroup: {
+      type: 'string',
+      defaultValue: '',
+      metadata: description(
+        'Resource group of bring-your-own public IP prefixes (spec.publicIpPrefixId); empty = ' +
+          'gatewayResourceGroup. Prefix read and join are assigned on it.',
       ),
     },
     gatewayLocation: {
@@ -310,8 +384,8 @@ function renderParameters(settings: readonly SettingSpec[], bound: readonly Boun
       type: 'string',
       defaultValue: '',
       metadata: description(
-        'Object id of the service principal (az ad sp show --id <appId> --query id); the network and VM ' +
-          'roles are assigned to it when armCredential=servicePrincipal.',
+        'Object id of the service principal (az ad sp show --id <appId> --query id); the ARM roles are ' +
+          'assigned to it when armCredential=servicePrincipal.',
       ),
     },
     servicePrincipalTenantId: {
@@ -321,19 +395,29 @@ function renderParameters(settings: readonly SettingSpec[], bound: readonly Boun
     },
     ...secretParams('AZURE_CLIENT_SECRET'),
     ...secretParams('RELAY_SHARED_SECRET'),
+    secretsInKeyVault: {
+      type: 'bool',
+      defaultValue: true,
+      metadata: description(
+        'Create a Key Vault (RBAC authorization) holding the secrets given as parameters, readable by the ' +
+          "identity ('Key Vault Secrets User' on the vault), and pass them to the app as Key Vault " +
+          'references. false = plain app settings.',
+      ),
+    },
     deployEventSubscription: {
       type: 'bool',
       defaultValue: false,
       metadata: description(
-        'Create the Event Grid system topic(s) and the subscription to armEvents. Event Grid only accepts ' +
-          'a function that exists, so set this on the second pass, after the code is deployed.',
+        'Create the Event Grid system topics (one per distinct resource group egret writes or watches) and ' +
+          'their subscriptions to armEvents. Event Grid only accepts a function that exists, so set this on ' +
+          'the second pass, after the code is deployed.',
       ),
     },
     watchNetworkResourceGroup: {
       type: 'bool',
-      defaultValue: false,
+      defaultValue: true,
       metadata: description(
-        'Also subscribe to ARM events of the network resource group (when it differs from the gateway one).',
+        'Also subscribe to ARM events of the network resource group (when it differs from the others).',
       ),
     },
   };
@@ -439,37 +523,57 @@ function renderVariables(bound: readonly BoundSetting[]): JsonObject {
         ),
       ),
     ),
-    networkDiffersFromGateway: expr(
+    standaloneVmResourceGroup: expr(
       call(
-        'not',
-        call(
-          'equals',
-          call('toLower', variable('networkResourceGroup')),
-          call('toLower', param('gatewayResourceGroup')),
-        ),
+        'if',
+        call('empty', param('standaloneVmResourceGroup')),
+        param('gatewayResourceGroup'),
+        param('standaloneVmResourceGroup'),
       ),
     ),
-    loadBalancerDiffersFromOthers: expr(
+    byoPrefixResourceGroup: expr(
       call(
-        'and',
-        call(
-          'not',
-          call(
-            'equals',
-            call('toLower', variable('loadBalancerResourceGroup')),
-            call('toLower', param('gatewayResourceGroup')),
-          ),
-        ),
-        call(
-          'not',
-          call(
-            'equals',
-            call('toLower', variable('loadBalancerResourceGroup')),
-            call('toLower', variable('networkResourceGroup')),
-          ),
-        ),
+        'if',
+        call('empty', param('byoPrefixResourceGroup')),
+        param('gatewayResourceGroup'),
+        param('byoPrefixResourceGroup'),
       ),
     ),
+    virtualNetworkScope: expr(
+      call('format', lit('Microsoft.Network/virtualNetworks/{0}'), param('vnetName')),
+    ),
+    keyVaultName: expr(
+      call('format', lit('kv{0}'), call('uniqueString', 'resourceGroup().id', param('appName'))),
+    ),
+    keyVaultId: expr(resourceId('Microsoft.KeyVault/vaults', variable('keyVaultName'))),
+    ...Object.fromEntries(
+      vaultSecrets(bound).flatMap((v) => [
+        [
+          vaultFlagOf(v.parameter),
+          expr(
+            call(
+              'and',
+              param('secretsInKeyVault'),
+              call('empty', param(v.keyVaultUriParameter)),
+              ...(v.onlyWithServicePrincipal ? [variable('useServicePrincipal')] : []),
+            ),
+          ),
+        ],
+        [
+          vaultUriOf(v.parameter),
+          expr(
+            call(
+              'format',
+              lit('https://{0}{1}/secrets/{2}'),
+              variable('keyVaultName'),
+              'environment().suffixes.keyvaultDns',
+              lit(v.secretName),
+            ),
+          ),
+        ],
+      ]),
+    ),
+    armRoleNames: Object.fromEntries(EGRET_ROLES.map((r) => [r.scope, expr(armRoleName(r.scope))])),
     builtInRoles: { ...BUILT_IN_ROLES },
     flexFunctionAppConfig: {
       deployment: {
@@ -681,6 +785,18 @@ function siteResource(bound: readonly BoundSetting[]): JsonObject {
           ),
         ),
       ),
+      // Key Vault references resolve once the secret exists and the identity may read it.
+      ...vaultSecrets(bound).map((v) =>
+        expr(resourceId('Microsoft.KeyVault/vaults/secrets', variable('keyVaultName'), lit(v.secretName))),
+      ),
+      expr(
+        call(
+          'extensionResourceId',
+          variable('keyVaultId'),
+          lit('Microsoft.Authorization/roleAssignments'),
+          keyVaultRoleAssignmentName(),
+        ),
+      ),
     ],
     properties: {
       serverFarmId: expr(variable('planId')),
@@ -706,11 +822,74 @@ function siteResource(bound: readonly BoundSetting[]): JsonObject {
   };
 }
 
-/** A role assignment egret's ARM principal gets outside this resource group (installation guide §3). */
-interface ArmRole {
+function keyVaultRoleAssignmentName(): string {
+  return call(
+    'guid',
+    variable('keyVaultId'),
+    variable('identityId'),
+    lit(BUILT_IN_ROLES.keyVaultSecretsUser),
+  );
+}
+
+/**
+ * The secrets' vault: RBAC authorization (no access policies), and the identity gets 'Key Vault Secrets
+ * User' on the whole vault, which holds only egret's secrets, so a per-cluster secret added later
+ * (`relay-shared-secret-<cluster>`) is readable without another assignment. The app reads them through
+ * Key Vault references (keyVaultReferenceIdentity is the identity).
+ */
+function keyVaultResources(bound: readonly BoundSetting[]): JsonObject[] {
+  const inVault = param('secretsInKeyVault');
+  return [
+    {
+      condition: expr(inVault),
+      type: 'Microsoft.KeyVault/vaults',
+      apiVersion: apiVersion('Microsoft.KeyVault/vaults'),
+      name: expr(variable('keyVaultName')),
+      location: expr(param('location')),
+      properties: {
+        tenantId: expr('subscription().tenantId'),
+        sku: { family: 'A', name: 'standard' },
+        enableRbacAuthorization: true,
+        enableSoftDelete: true,
+        softDeleteRetentionInDays: 90,
+        publicNetworkAccess: 'Enabled',
+      },
+    },
+    ...vaultSecrets(bound).map((v) => ({
+      condition: expr(variable(vaultFlagOf(v.parameter))),
+      type: 'Microsoft.KeyVault/vaults/secrets',
+      apiVersion: apiVersion('Microsoft.KeyVault/vaults/secrets'),
+      name: expr(call('format', lit('{0}/{1}'), variable('keyVaultName'), lit(v.secretName))),
+      dependsOn: [expr(variable('keyVaultId'))],
+      properties: { value: expr(param(v.parameter)), contentType: `app setting ${v.setting}` },
+    })),
+    {
+      condition: expr(inVault),
+      type: 'Microsoft.Authorization/roleAssignments',
+      apiVersion: apiVersion('Microsoft.Authorization/roleAssignments'),
+      name: expr(keyVaultRoleAssignmentName()),
+      scope: expr(call('format', lit('Microsoft.KeyVault/vaults/{0}'), variable('keyVaultName'))),
+      dependsOn: [expr(variable('keyVaultId')), expr(variable('identityId'))],
+      properties: {
+        roleDefinitionId: expr(
+          call(
+            'subscriptionResourceId',
+            lit('Microsoft.Authorization/roleDefinitions'),
+            `${variable('builtInRoles')}.keyVaultSecretsUser`,
+          ),
+        ),
+        principalId: expr(`${IDENTITY_REFERENCE}.principalId`),
+        principalType: 'ServicePrincipal',
+      },
+    },
+  ];
+}
+
+/** Where a custom role of armPermissions.ts is assigned (installation guide, template section). */
+interface ArmRoleSite {
   /** Suffix of the nested deployment's name. */
   readonly key: string;
-  readonly role: BuiltInRole;
+  readonly scope: PermissionScope;
   /** ARM expression text: the resource group the assignment (or its resource) is in. */
   readonly resourceGroup: string;
   /** ARM expression text: when to assign. */
@@ -719,39 +898,109 @@ interface ArmRole {
   readonly resource?: string;
 }
 
+const sameGroup = (a: string, b: string): string => call('equals', call('toLower', a), call('toLower', b));
+const hasPoolId = call('not', call('empty', param('gatewayPoolId')));
+
 /**
- * Network Contributor on the gateway RG (NICs, ILB, public IP prefixes), on the network RG (frontend
- * subnet) and on the ILB's RG when those differ; Virtual Machine Contributor on the gateway pool, or its
- * RG when no pool id is given. Never the subscription.
+ * The narrowest scopes: the VMSS pool itself when its id is given; the VNet (not its resource group) for
+ * subnet read/join; each resource group once per role. Never the subscription. The load balancer role
+ * stays on its resource group because egret creates and deletes the ILB (a scope must exist).
  */
-const ARM_ROLES: readonly ArmRole[] = [
-  { key: 'network-gateway-rg', role: 'networkContributor', resourceGroup: param('gatewayResourceGroup') },
+export const ARM_ROLE_SITES: readonly ArmRoleSite[] = [
+  { key: 'gateway-rg', scope: 'gatewayResourceGroup', resourceGroup: param('gatewayResourceGroup') },
   {
-    key: 'network-vnet-rg',
-    role: 'networkContributor',
-    resourceGroup: variable('networkResourceGroup'),
-    condition: variable('networkDiffersFromGateway'),
-  },
-  {
-    key: 'network-ilb-rg',
-    role: 'networkContributor',
-    resourceGroup: variable('loadBalancerResourceGroup'),
-    condition: variable('loadBalancerDiffersFromOthers'),
-  },
-  {
-    key: 'vm-gateway-pool',
-    role: 'virtualMachineContributor',
+    key: 'vmss-pool',
+    scope: 'vmssPool',
     resourceGroup: variable('gatewayPoolResourceGroup'),
-    condition: call('not', call('empty', param('gatewayPoolId'))),
+    condition: hasPoolId,
     resource: variable('gatewayPoolScope'),
   },
   {
-    key: 'vm-gateway-rg',
-    role: 'virtualMachineContributor',
+    key: 'vmss-gateway-rg',
+    scope: 'vmssPool',
     resourceGroup: param('gatewayResourceGroup'),
-    condition: call('empty', param('gatewayPoolId')),
+    condition: call('not', hasPoolId),
+  },
+  {
+    key: 'nic-gateway-rg',
+    scope: 'nicPool',
+    resourceGroup: param('gatewayResourceGroup'),
+    condition: call('not', hasPoolId),
+  },
+  {
+    key: 'nic-standalone-rg',
+    scope: 'nicPool',
+    resourceGroup: variable('standaloneVmResourceGroup'),
+    condition: call(
+      'or',
+      hasPoolId,
+      call('not', sameGroup(variable('standaloneVmResourceGroup'), param('gatewayResourceGroup'))),
+    ),
+  },
+  { key: 'lb-rg', scope: 'loadBalancer', resourceGroup: variable('loadBalancerResourceGroup') },
+  {
+    key: 'vnet',
+    scope: 'virtualNetwork',
+    resourceGroup: variable('networkResourceGroup'),
+    resource: variable('virtualNetworkScope'),
+  },
+  {
+    key: 'byo-prefix-rg',
+    scope: 'byoPrefixes',
+    resourceGroup: variable('byoPrefixResourceGroup'),
+    condition: call('not', sameGroup(variable('byoPrefixResourceGroup'), param('gatewayResourceGroup'))),
   },
 ];
+
+/** Display titles of the custom roles (roleName adds the control plane's resource group and app name). */
+const ROLE_TITLES: Record<PermissionScope, string> = {
+  gatewayResourceGroup: 'gateway resource group',
+  vmssPool: 'VMSS gateway pool',
+  nicPool: 'NIC gateway pool',
+  loadBalancer: 'internal load balancer',
+  virtualNetwork: 'virtual network',
+  byoPrefixes: 'BYO public IP prefixes',
+};
+
+/** The custom role's name (a GUID, unique in the tenant: seeded with this deployment's group and app). */
+function armRoleName(scope: PermissionScope): string {
+  return call('guid', 'subscription().id', 'resourceGroup().id', param('appName'), lit(`egret-${scope}`));
+}
+
+// A role definition deployed with a resource-group deployment is still a subscription resource; its
+// assignable scopes are the resource groups it is assigned in (or under), each once.
+function armRoleDefinitions(): JsonObject[] {
+  return EGRET_ROLES.map((role) => {
+    const groups = ARM_ROLE_SITES.filter((s) => s.scope === role.scope).map((s) =>
+      call(
+        'createArray',
+        call('format', lit('{0}/resourceGroups/{1}'), 'subscription().id', call('toLower', s.resourceGroup)),
+      ),
+    );
+    return {
+      type: 'Microsoft.Authorization/roleDefinitions',
+      apiVersion: apiVersion('Microsoft.Authorization/roleDefinitions'),
+      name: expr(`${variable('armRoleNames')}.${role.scope}`),
+      properties: {
+        roleName: expr(
+          call(
+            'format',
+            lit('egret {0} ({1}/{2})'),
+            lit(ROLE_TITLES[role.scope]),
+            'resourceGroup().name',
+            param('appName'),
+          ),
+        ),
+        description:
+          `egret control plane: exactly the ARM actions it calls on its ${ROLE_TITLES[role.scope]} ` +
+          '(infra/azure/armPermissions.ts).',
+        type: 'CustomRole',
+        permissions: [{ actions: [...role.actions], notActions: [] }],
+        assignableScopes: expr(groups.length === 1 ? groups[0]! : call('union', ...groups)),
+      },
+    };
+  });
+}
 
 /** The principal the ARM roles go to: the identity, or the service principal's object id. */
 const ARM_PRINCIPAL_ID = call(
@@ -765,7 +1014,7 @@ const ARM_PRINCIPAL_ID = call(
 // extension resource's `scope` may only name a resource of the deployment's own resource group
 // (learn.microsoft.com/azure/azure-resource-manager/templates/scope-extension-resources).
 function armRoleDeployments(): JsonObject[] {
-  return ARM_ROLES.map((r) => {
+  return ARM_ROLE_SITES.map((r) => {
     const scoped = r.resource !== undefined;
     const inner = {
       $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
@@ -809,13 +1058,13 @@ function armRoleDeployments(): JsonObject[] {
       apiVersion: apiVersion('Microsoft.Resources/deployments'),
       name: expr(call('format', lit('{0}-role-{1}'), param('appName'), lit(r.key))),
       resourceGroup: expr(r.resourceGroup),
-      dependsOn: [expr(variable('identityId'))],
+      dependsOn: [expr(variable('identityId')), expr(`${variable('armRoleNames')}.${r.scope}`)],
       properties: {
         mode: 'Incremental',
         expressionEvaluationOptions: { scope: 'inner' },
         parameters: {
           principalId: { value: expr(ARM_PRINCIPAL_ID) },
-          roleDefinitionId: { value: expr(`${variable('builtInRoles')}.${r.role}`) },
+          roleDefinitionId: { value: expr(`${variable('armRoleNames')}.${r.scope}`) },
           ...(scoped ? { resource: { value: expr(r.resource ?? '') } } : {}),
         },
         template: inner,
@@ -824,26 +1073,49 @@ function armRoleDeployments(): JsonObject[] {
   });
 }
 
-// The system topic lives in its source resource group (where Event Grid itself puts resource-group
-// topics), so it is deployed through a nested deployment; a source accepts only one system topic.
-function eventDeployments(filter: Json): JsonObject[] {
-  const topics = [
-    {
-      key: 'gateway',
-      resourceGroup: param('gatewayResourceGroup'),
-      condition: param('deployEventSubscription'),
-    },
+/** A resource group egret writes or watches, in the order topics are assigned to them. */
+interface WatchedGroup {
+  readonly key: string;
+  readonly resourceGroup: string;
+  readonly enabled?: string;
+}
+
+function watchedGroups(): readonly WatchedGroup[] {
+  return [
+    { key: 'gateway', resourceGroup: param('gatewayResourceGroup') },
+    { key: 'pool', resourceGroup: variable('gatewayPoolResourceGroup') },
+    { key: 'lb', resourceGroup: variable('loadBalancerResourceGroup') },
+    { key: 'vms', resourceGroup: variable('standaloneVmResourceGroup') },
+    { key: 'prefixes', resourceGroup: variable('byoPrefixResourceGroup') },
     {
       key: 'network',
       resourceGroup: variable('networkResourceGroup'),
-      condition: call(
-        'and',
-        param('deployEventSubscription'),
-        param('watchNetworkResourceGroup'),
-        variable('networkDiffersFromGateway'),
-      ),
+      enabled: param('watchNetworkResourceGroup'),
     },
   ];
+}
+
+// The system topic lives in its source resource group (where Event Grid itself puts resource-group
+// topics), so it is deployed through a nested deployment; a source accepts only one system topic.
+function eventDeployments(filter: Json): JsonObject[] {
+  const topics = watchedGroups().map((g, i, all) => ({
+    key: g.key,
+    resourceGroup: g.resourceGroup,
+    // A source accepts one system topic: a group is watched by the first entry that names it.
+    condition: call(
+      'and',
+      param('deployEventSubscription'),
+      g.enabled ?? 'true()',
+      ...all
+        .slice(0, i)
+        .map((earlier) =>
+          call(
+            'not',
+            call('and', earlier.enabled ?? 'true()', sameGroup(earlier.resourceGroup, g.resourceGroup)),
+          ),
+        ),
+    ),
+  }));
   return topics.map((t) => ({
     condition: expr(t.condition),
     type: 'Microsoft.Resources/deployments',
@@ -955,5 +1227,6 @@ function renderOutputs(): JsonObject {
     armRolePrincipalId: output(ARM_PRINCIPAL_ID),
     storageAccountName: output(variable('storageAccountName')),
     deadLetterContainerName: output(lit(CONTAINERS.deadLetters)),
+    keyVaultName: output(call('if', param('secretsInKeyVault'), variable('keyVaultName'), lit(''))),
   };
 }

@@ -32,6 +32,12 @@ export const SECRET_OWNER_NAMESPACE_LABEL =
   'egressgateway.kubernetes.azure.com/owning-gateway-config-namespace';
 /** Secret label naming the configuration that owns the key Secret. */
 export const SECRET_OWNER_NAME_LABEL = 'egressgateway.kubernetes.azure.com/owning-gateway-config-name';
+/**
+ * Label on each PodEndpoint: the node whose agent wrote it. A ValidatingAdmissionPolicy
+ * (infra/k8s/node-agent/admission-policy.yaml) lets a node agent write only PodEndpoints labelled with
+ * the node its service account token is bound to.
+ */
+export const POD_ENDPOINT_NODE_LABEL = 'egressgateway.kubernetes.azure.com/node-name';
 
 /** Name of the key Secret of a configuration (upstream: `sgw-` + SGC UID, in the controller's namespace). */
 export function wireguardSecretName(configurationUid: string): string {

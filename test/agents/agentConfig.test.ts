@@ -3,6 +3,13 @@ import { describe, it } from 'node:test';
 import { loadGatewayDaemonConfig, loadNodeAgentConfig } from '../../agents/common/agentConfig.js';
 
 describe('agent settings', () => {
+  it('the gateway daemon watches key Secrets in KEY_SECRET_NAMESPACE, by default its own namespace', () => {
+    const base = { MY_NODE_NAME: 'gw-0', MY_POD_NAMESPACE: 'egret' };
+    assert.equal(loadGatewayDaemonConfig(base).keySecretNamespace, 'egret');
+    const c = loadGatewayDaemonConfig({ ...base, KEY_SECRET_NAMESPACE: 'egret-keys' });
+    assert.equal(c.keySecretNamespace, 'egret-keys');
+    assert.equal(c.namespace, 'egret', 'GatewayStatus objects stay in the pod namespace');
+  });
   it("gateway daemon: upstream's defaults", () => {
     const c = loadGatewayDaemonConfig({ MY_NODE_NAME: 'gw-0', MY_POD_NAMESPACE: 'egret' });
     assert.equal(c.netns, 'ns-static-egress-gateway');

@@ -28,7 +28,7 @@ import {
 import { READY_REASONS } from '../../shared/core/conditions.js';
 import { SUCCESS_EVENT_TYPES } from '../../shared/core/normalizeArmEvent.js';
 import {
-  appSettingsOf,
+  resolvedAppSettingsOf,
   deploy,
   readTemplate,
   RELAY_SECRET,
@@ -77,7 +77,7 @@ function checkValue(name: string, value: string, where: string): void {
  * template's, because the app reads them at import).
  */
 async function registeredFunctions(): Promise<FunctionRegistration[]> {
-  const settings = appSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
+  const settings = resolvedAppSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
   const dir = join(repoRoot, 'functions');
   const modules = readdirSync(dir)
     .filter((f) => f.endsWith('.ts'))

@@ -18,7 +18,7 @@ import { loadApp, resolveEntryFiles } from '../../infra/local/functions-host/loa
 import { compileRouteTemplate, isReservedRoute } from '../../infra/local/functions-host/routeTemplate.js';
 import { FUNCTION_NAMES } from '../../infra/azure/renderTemplate.js';
 import {
-  appSettingsOf,
+  resolvedAppSettingsOf,
   deploy,
   RELAY_SECRET,
   REQUIRED_PARAMETERS,
@@ -27,7 +27,7 @@ import {
 import { packageFunctions } from '../../scripts/packageFunctions.js';
 
 const buildRoot = join(repoRoot, '.state', `azure-registrations-${process.pid}`);
-const settings = appSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
+const settings = resolvedAppSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
 let registrations: Map<string, FunctionRegistration>;
 
 /** Writes the deployment package as `npm run package:functions` does, without the zip. */

@@ -9,12 +9,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadConfig, SETTINGS } from '../../shared/config.js';
+import { EGRET_ROLES } from '../../infra/azure/armPermissions.js';
 import { BUILT_IN_ROLES, CONTAINERS, FUNCTION_NAMES } from '../../infra/azure/renderTemplate.js';
 import { HANDLED_ARM_OPERATIONS, SUCCESS_EVENT_TYPES } from '../../shared/core/normalizeArmEvent.js';
 import { HOST_SETTINGS, SETTING_BINDINGS } from '../../infra/azure/settingBindings.js';
 import {
   appSettingsOf,
   CONTROL_PLANE_RG,
+  customRolesOf,
+  resolveKeyVaultReferences,
   deploy,
   GATEWAY_RG,
   only,
@@ -30,6 +33,7 @@ import {
   SUBSCRIPTION,
   TENANT,
   type RoleAssignment,
+  vaultSecretsOf,
 } from './support/azureTemplate.js';
 import type { Deployment } from './support/armDeployment.js';
 
@@ -48,22 +52,6 @@ const sorted = (list: readonly RoleAssignment[]): string[] =>
   list.map((a) => `${a.roleDefinitionId.split('/').pop()!} @ ${a.scope} -> ${a.principalId}`).sort();
 const expected = (entries: [keyof typeof BUILT_IN_ROLES, string, string][]): string[] =>
   entries.map(([r, scope, principal]) => `${BUILT_IN_ROLES[r]} @ ${scope} -> ${principal}`).sort();
-
-/** What the platform does with `@Microsoft.KeyVault(...)` settings before the app reads them. */
-function resolveKeyVaultReferences(
-  settings: Record<string, string>,
-  secrets: Record<string, string>,
-): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(settings).map(([k, v]) => {
-      const m = /^@Microsoft\.KeyVault\(SecretUri=(.+)\)$/.exec(v);
-      if (!m) return [k, v];
-      const secret = secrets[m[1]!];
-      if (secret === undefined) throw new Error(`no secret at ${m[1]!}`);
-      return [k, secret];
-    }),
-  );
-}
 
 describe('deploying the template (in memory)', () => {
   it('needs only the gateway resource group, the VNet and the subnet; everything else has a default', () => {
@@ -97,103 +85,166 @@ describe('deploying the template (in memory)', () => {
   });
 
   describe('roles', () => {
-    it('gives the identity Network Contributor on the gateway and network groups, VM Contributor on the pool, and storage data roles on the account only', () => {
+    /** `<role> @ <scope>` for the ARM principal's assignments (custom roles by title, built-in by key). */
+    const armAccess = (d: Deployment): string[] => {
+      const roles = customRolesOf(d);
+      return roleAssignmentsOf(d)
+        .filter((a) => a.principalId === output(d, 'armRolePrincipalId'))
+        .filter((a) => !a.scope.includes('Microsoft.Storage') && !a.scope.includes('Microsoft.KeyVault'))
+        .map((a) => `${roles.get(a.roleDefinitionId)?.title ?? a.roleDefinitionId} @ ${a.scope}`)
+        .sort();
+    };
+    const vnet = (rg: string): string => `${rgId(rg)}/providers/Microsoft.Network/virtualNetworks/aks-vnet`;
+
+    it('gives the ARM principal custom roles on the narrowest scopes: the VMSS pool itself, the VNet, the gateway group', () => {
       const d = deploy({ ...MI, gatewayPoolId: POOL_ID, networkResourceGroup: 'net-rg' });
+      assert.deepEqual(
+        armAccess(d),
+        [
+          `gateway resource group @ ${rgId(GATEWAY_RG)}`,
+          `VMSS gateway pool @ ${POOL_ID}`,
+          // standalone VMs default to the gateway resource group
+          `NIC gateway pool @ ${rgId(GATEWAY_RG)}`,
+          `internal load balancer @ ${rgId(GATEWAY_RG)}`,
+          `virtual network @ ${vnet('net-rg')}`,
+        ].sort(),
+      );
       const principal = output(d, 'identityPrincipalId');
       const storage = only(resourcesOfType(d, 'Microsoft.Storage/storageAccounts'), 'storage').id;
+      const vault = only(resourcesOfType(d, 'Microsoft.KeyVault/vaults'), 'vault').id;
       assert.deepEqual(
-        sorted(roleAssignmentsOf(d)),
+        sorted(roleAssignmentsOf(d).filter((a) => a.scope === storage || a.scope === vault)),
         expected([
-          ['networkContributor', rgId(GATEWAY_RG), principal],
-          ['networkContributor', rgId('net-rg'), principal],
-          ['virtualMachineContributor', POOL_ID, principal],
           ['storageBlobDataOwner', storage, principal],
           ['storageQueueDataContributor', storage, principal],
           ['storageTableDataContributor', storage, principal],
+          ['keyVaultSecretsUser', vault, principal],
         ]),
       );
-      // The cross-group assignments are made by nested deployments into those groups.
-      const byGroup = roleAssignmentsOf(d).map((a) => a.scope.split('/')[4]);
-      assert.ok(byGroup.includes('net-rg') && byGroup.includes(GATEWAY_RG));
     });
 
-    it('falls back to VM Contributor on the gateway resource group without a pool id, and assigns each group once', () => {
+    it('without a pool id: the VMSS and NIC write roles on the gateway resource group, each once', () => {
       const d = deploy({ ...MI, networkResourceGroup: GATEWAY_RG.toLowerCase() });
-      const principal = output(d, 'identityPrincipalId');
-      const arm = roleAssignmentsOf(d).filter((a) => !a.scope.includes('Microsoft.Storage'));
       assert.deepEqual(
-        sorted(arm),
-        expected([
-          ['networkContributor', rgId(GATEWAY_RG), principal],
-          ['virtualMachineContributor', rgId(GATEWAY_RG), principal],
-        ]),
+        armAccess(d),
+        [
+          `gateway resource group @ ${rgId(GATEWAY_RG)}`,
+          `VMSS gateway pool @ ${rgId(GATEWAY_RG)}`,
+          `NIC gateway pool @ ${rgId(GATEWAY_RG)}`,
+          `internal load balancer @ ${rgId(GATEWAY_RG)}`,
+          `virtual network @ ${vnet(GATEWAY_RG.toLowerCase())}`,
+        ].sort(),
       );
     });
 
-    it('adds Network Contributor on the load balancer group only when it is a third group', () => {
-      const d = deploy({ ...MI, networkResourceGroup: 'net-rg', loadBalancerResourceGroup: 'ilb-rg' });
-      const scopes = roleAssignmentsOf(d)
-        .filter((a) => a.roleDefinitionId === role(BUILT_IN_ROLES.networkContributor))
-        .map((a) => a.scope)
-        .sort();
-      assert.deepEqual(scopes, [rgId(GATEWAY_RG), rgId('ilb-rg'), rgId('net-rg')].sort());
-      const same = deploy({ ...MI, networkResourceGroup: 'net-rg', loadBalancerResourceGroup: 'net-rg' });
-      assert.equal(
-        roleAssignmentsOf(same).filter((a) => a.roleDefinitionId === role(BUILT_IN_ROLES.networkContributor))
-          .length,
-        2,
+    it('covers every resource group egret writes: load balancer, standalone VMs and BYO prefixes elsewhere', () => {
+      const d = deploy({
+        ...MI,
+        networkResourceGroup: 'net-rg',
+        loadBalancerResourceGroup: 'ilb-rg',
+        standaloneVmResourceGroup: 'vm-rg',
+        byoPrefixResourceGroup: 'pfx-rg',
+      });
+      assert.deepEqual(
+        armAccess(d),
+        [
+          `gateway resource group @ ${rgId(GATEWAY_RG)}`,
+          `VMSS gateway pool @ ${rgId(GATEWAY_RG)}`,
+          `NIC gateway pool @ ${rgId(GATEWAY_RG)}`,
+          `NIC gateway pool @ ${rgId('vm-rg')}`,
+          `internal load balancer @ ${rgId('ilb-rg')}`,
+          `virtual network @ ${vnet('net-rg')}`,
+          `BYO public IP prefixes @ ${rgId('pfx-rg')}`,
+        ].sort(),
       );
     });
 
-    it('gives the network and VM roles to the service principal when one is chosen, and keeps storage on the identity', () => {
+    it('grants exactly the actions armPermissions.ts derives from the code, and nothing that runs code on a node', () => {
+      const d = deploy({ ...MI, gatewayPoolId: POOL_ID });
+      const roles = [...customRolesOf(d).values()];
+      assert.equal(roles.length, EGRET_ROLES.length);
+      for (const r of EGRET_ROLES) {
+        const rendered = roles.find((x) => x.scopeKind === r.scope);
+        assert.deepEqual(rendered?.actions, r.actions, r.scope);
+      }
+      for (const a of roles.flatMap((r) => r.actions)) {
+        assert.doesNotMatch(a, /\*|runCommand|extensions|roleAssignments|listKeys|delete\/action/i, a);
+        assert.doesNotMatch(a, /^Microsoft\.Compute\/virtualMachines\/(write|delete)$/, `no VM writes: ${a}`);
+      }
+      // No built-in ARM role is left (Network Contributor, Virtual Machine Contributor, Contributor).
+      for (const builtIn of [
+        '4d97b98b-1d4f-4787-a291-c67834d212e7',
+        '9980e02c-c2be-4d73-94e8-173b1dc7cf3c',
+        'b24988ac-6180-42a0-ab88-20f7382dd24c',
+      ])
+        assert.ok(!roleAssignmentsOf(d).some((a) => a.roleDefinitionId === role(builtIn)), builtIn);
+    });
+
+    it('gives the ARM roles to the service principal when one is chosen, and keeps storage and Key Vault on the identity', () => {
       const d = deploy({ ...SP, gatewayPoolId: POOL_ID });
       const identity = output(d, 'identityPrincipalId');
       assert.equal(output(d, 'armRolePrincipalId'), SP.servicePrincipalObjectId);
       for (const a of roleAssignmentsOf(d))
         assert.equal(
           a.principalId,
-          a.scope.includes('Microsoft.Storage') ? identity : SP.servicePrincipalObjectId,
+          a.scope.includes('Microsoft.Storage') || a.scope.includes('Microsoft.KeyVault')
+            ? identity
+            : SP.servicePrincipalObjectId,
           a.scope,
         );
     });
 
-    it('never assigns at subscription scope, only documented roles, with stable unique names, for any parameter combination', () => {
+    it('never assigns at subscription scope, only documented or its own roles, each role on a scope it may be assigned at, once, with stable names, for any parameter combination', () => {
       const documented = new Set(Object.values(BUILT_IN_ROLES).map(role));
       let combinations = 0;
       for (const pool of ['', POOL_ID])
         for (const network of ['', GATEWAY_RG, 'net-rg'])
           for (const lb of ['', 'net-rg', 'ilb-rg'])
-            for (const credential of [MI, SP])
-              for (const planKind of ['FlexConsumption', 'Dedicated'])
-                for (const deployEventSubscription of [false, true]) {
-                  const p = {
-                    ...credential,
-                    gatewayPoolId: pool,
-                    networkResourceGroup: network,
-                    loadBalancerResourceGroup: lb,
-                    planKind,
-                    deployEventSubscription,
-                    watchNetworkResourceGroup: true,
-                  };
-                  const assignments = roleAssignmentsOf(deploy(p));
-                  combinations++;
-                  for (const a of assignments) {
-                    assert.match(
-                      a.scope,
-                      /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+/,
-                      `subscription-wide: ${a.scope}`,
+            for (const vms of ['', GATEWAY_RG.toUpperCase(), 'vm-rg'])
+              for (const byo of ['', 'net-rg', 'pfx-rg'])
+                for (const credential of [MI, SP])
+                  for (const deployEventSubscription of [false, true]) {
+                    const p = {
+                      ...credential,
+                      gatewayPoolId: pool,
+                      networkResourceGroup: network,
+                      loadBalancerResourceGroup: lb,
+                      standaloneVmResourceGroup: vms,
+                      byoPrefixResourceGroup: byo,
+                      deployEventSubscription,
+                    };
+                    const d = deploy(p);
+                    const custom = customRolesOf(d);
+                    const assignments = roleAssignmentsOf(d);
+                    combinations++;
+                    for (const a of assignments) {
+                      assert.match(
+                        a.scope,
+                        /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+/,
+                        `subscription-wide: ${a.scope}`,
+                      );
+                      const own = custom.get(a.roleDefinitionId);
+                      assert.ok(documented.has(a.roleDefinitionId) || own !== undefined, a.roleDefinitionId);
+                      if (own)
+                        assert.ok(
+                          own.assignableScopes.some((s) => a.scope.toLowerCase().startsWith(s.toLowerCase())),
+                          `${own.title} is not assignable at ${a.scope}`,
+                        );
+                      assert.match(a.name, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+                    }
+                    const grants = assignments.map((a) => `${a.roleDefinitionId} ${a.scope.toLowerCase()}`);
+                    assert.equal(
+                      new Set(grants).size,
+                      grants.length,
+                      `a role twice on a scope: ${grants.join('\n')}`,
                     );
-                    assert.ok(documented.has(a.roleDefinitionId), a.roleDefinitionId);
-                    assert.match(a.name, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+                    assert.deepEqual(
+                      roleAssignmentsOf(deploy(p)).map((a) => a.name),
+                      assignments.map((a) => a.name),
+                      'role assignment names must be deterministic (a redeploy updates, never duplicates)',
+                    );
                   }
-                  assert.equal(new Set(assignments.map((a) => a.scope + a.name)).size, assignments.length);
-                  assert.deepEqual(
-                    roleAssignmentsOf(deploy(p)).map((a) => a.name),
-                    assignments.map((a) => a.name),
-                    'role assignment names must be deterministic (a redeploy updates, never duplicates)',
-                  );
-                }
-      assert.equal(combinations, 144);
+      assert.equal(combinations, 648);
     });
   });
 
@@ -228,7 +279,7 @@ describe('deploying the template (in memory)', () => {
         networkResourceGroup: 'net-rg',
         loadBalancerName: 'my-ilb',
       });
-      const config = loadConfig(appSettingsOf(d));
+      const config = loadConfig(resolveKeyVaultReferences(appSettingsOf(d), vaultSecretsOf(d)));
       const clientId = output(d, 'identityClientId');
       assert.equal(config.subscriptionId, SUBSCRIPTION);
       assert.equal(config.location, 'westeurope');
@@ -248,6 +299,53 @@ describe('deploying the template (in memory)', () => {
         config.storage.kind === 'identity' && config.storage.accountName,
         output(d, 'storageAccountName'),
       );
+    });
+
+    it("keep RELAY_SHARED_SECRET in the template's own Key Vault by default: RBAC authorization, a reference, read by the identity only", () => {
+      const d = deploy(MI);
+      const vault = only(resourcesOfType(d, 'Microsoft.KeyVault/vaults'), 'vault');
+      const props = vault.body.properties as Record<string, unknown>;
+      assert.equal(props.enableRbacAuthorization, true);
+      assert.equal(props.tenantId, TENANT);
+      const secret = only(resourcesOfType(d, 'Microsoft.KeyVault/vaults/secrets'), 'secret');
+      assert.equal(secret.name, `${vault.name}/relay-shared-secret`);
+      assert.equal((secret.body.properties as { value: string }).value, RELAY_SECRET);
+      const raw = appSettingsOf(d);
+      assert.equal(
+        raw.RELAY_SHARED_SECRET,
+        `@Microsoft.KeyVault(SecretUri=https://${vault.name}.vault.azure.net/secrets/relay-shared-secret)`,
+        'the value never appears in the app settings; the versionless URI follows rotation',
+      );
+      assert.ok(!Object.values(raw).includes(RELAY_SECRET));
+      assert.equal(output(d, 'keyVaultName'), vault.name);
+      const readers = roleAssignmentsOf(d).filter((a) => a.scope === vault.id);
+      assert.deepEqual(
+        readers.map((a) => [a.roleDefinitionId, a.principalId]),
+        [[role(BUILT_IN_ROLES.keyVaultSecretsUser), output(d, 'identityPrincipalId')]],
+      );
+      const site = only(resourcesOfType(d, 'Microsoft.Web/sites'), 'app');
+      assert.ok(
+        JSON.stringify(readTemplate().resources.find((r) => r.type === 'Microsoft.Web/sites')).includes(
+          'relay-shared-secret',
+        ),
+        'the app waits for the secret it references',
+      );
+      assert.equal(
+        (site.body.properties as Record<string, string>).keyVaultReferenceIdentity,
+        only(resourcesOfType(d, 'Microsoft.ManagedIdentity/userAssignedIdentities'), 'identity').id,
+      );
+      // A service principal's secret goes to the same vault; secretsInKeyVault=false gives plain settings.
+      const sp = deploy(SP);
+      assert.deepEqual(
+        resourcesOfType(sp, 'Microsoft.KeyVault/vaults/secrets')
+          .map((r) => r.name.split('/')[1])
+          .sort(),
+        ['arm-client-secret', 'relay-shared-secret'],
+      );
+      const plain = deploy({ ...MI, secretsInKeyVault: false });
+      assert.deepEqual(resourcesOfType(plain, 'Microsoft.KeyVault/vaults'), []);
+      assert.equal(appSettingsOf(plain).RELAY_SHARED_SECRET, RELAY_SECRET);
+      assert.equal(output(plain, 'keyVaultName'), '');
     });
 
     it('are accepted by loadConfig with a service principal whose secret comes from Key Vault', () => {
@@ -305,7 +403,7 @@ describe('deploying the template (in memory)', () => {
         ),
         false,
       );
-      loadConfig(dedicated);
+      loadConfig(resolveKeyVaultReferences(dedicated, vaultSecretsOf(d)));
     });
   });
 
@@ -419,21 +517,41 @@ describe('deploying the template (in memory)', () => {
       );
     });
 
-    it('adds a second topic for the network resource group only when asked and when it is a different group', () => {
+    it('adds a topic for every other resource group egret writes or watches, each group once', () => {
       const topicsOf = (p: Record<string, unknown>): string[] =>
         resourcesOfType(deploy(p), 'Microsoft.EventGrid/systemTopics')
-          .map((t) => t.resourceGroup)
+          .map((t) => t.resourceGroup.toLowerCase())
           .sort();
       const base = { ...MI, deployEventSubscription: true };
-      assert.deepEqual(topicsOf({ ...base, networkResourceGroup: 'net-rg' }), [GATEWAY_RG]);
       assert.deepEqual(
-        topicsOf({ ...base, networkResourceGroup: 'net-rg', watchNetworkResourceGroup: true }),
-        [GATEWAY_RG, 'net-rg'].sort(),
+        topicsOf({ ...base, networkResourceGroup: 'net-rg' }),
+        [GATEWAY_RG.toLowerCase(), 'net-rg'].sort(),
       );
-      // A source accepts one system topic: the same group is never subscribed twice.
       assert.deepEqual(
-        topicsOf({ ...base, networkResourceGroup: GATEWAY_RG, watchNetworkResourceGroup: true }),
-        [GATEWAY_RG],
+        topicsOf({ ...base, networkResourceGroup: 'net-rg', watchNetworkResourceGroup: false }),
+        [GATEWAY_RG.toLowerCase()],
+      );
+      assert.deepEqual(
+        topicsOf({
+          ...base,
+          gatewayPoolId: POOL_ID.replace(GATEWAY_RG, 'pool-rg'),
+          networkResourceGroup: 'net-rg',
+          loadBalancerResourceGroup: 'ilb-rg',
+          standaloneVmResourceGroup: 'vm-rg',
+          byoPrefixResourceGroup: 'pfx-rg',
+        }),
+        [GATEWAY_RG.toLowerCase(), 'ilb-rg', 'net-rg', 'pfx-rg', 'pool-rg', 'vm-rg'].sort(),
+      );
+      // A source accepts one system topic: the same group (in any case) is never subscribed twice.
+      assert.deepEqual(
+        topicsOf({
+          ...base,
+          networkResourceGroup: GATEWAY_RG.toUpperCase(),
+          loadBalancerResourceGroup: 'shared-rg',
+          standaloneVmResourceGroup: 'SHARED-rg',
+          byoPrefixResourceGroup: GATEWAY_RG,
+        }),
+        [GATEWAY_RG.toLowerCase(), 'shared-rg'].sort(),
       );
     });
   });
@@ -449,6 +567,10 @@ describe('deploying the template (in memory)', () => {
       'Microsoft.EventGrid/systemTopics': /^[A-Za-z0-9-]{3,128}$/,
       'Microsoft.Insights/components': /^[^%&\\?/]{1,260}$/,
       'Microsoft.OperationalInsights/workspaces': /^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/,
+      'Microsoft.KeyVault/vaults': /^[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]$/,
+      'Microsoft.KeyVault/vaults/secrets': /^[^/]+\/[A-Za-z0-9-]{1,127}$/,
+      'Microsoft.Authorization/roleDefinitions':
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
     };
     const longest = 'e'.repeat(readTemplate().parameters.appName!.maxLength as number);
     for (const appName of [undefined, longest]) {
@@ -467,7 +589,7 @@ describe('deploying the template (in memory)', () => {
         checked++;
         assert.match(r.name, rule, `${r.type} name ${r.name}`);
       }
-      assert.ok(checked >= 12, `${checked} names checked`);
+      assert.ok(checked >= 20, `${checked} names checked`);
       const subscriptionName = only(
         resourcesOfType(d, 'Microsoft.EventGrid/systemTopics/eventSubscriptions').filter(
           (x) => x.resourceGroup === GATEWAY_RG,
@@ -486,7 +608,9 @@ describe('deploying the template (in memory)', () => {
     const d = deploy(values);
     const settings = appSettingsOf(d);
     const uri = values.relaySharedSecretKeyVaultUri as string;
-    const config = loadConfig(resolveKeyVaultReferences(settings, { [uri]: 's'.repeat(44) }));
+    const config = loadConfig(
+      resolveKeyVaultReferences(settings, { [uri]: 's'.repeat(44), ...vaultSecretsOf(d) }),
+    );
     assert.equal(config.gatewayResourceGroup, values.gatewayResourceGroup);
     assert.equal(resourcesOfType(d, 'Microsoft.Web/sites')[0]!.resourceGroup, CONTROL_PLANE_RG);
   });

@@ -12,14 +12,13 @@ import { readTemplate, templatePath } from './support/azureTemplate.js';
 
 /**
  * Built-in role ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles), verified in
- * MicrosoftDocs/azure-docs:articles/role-based-access-control/built-in-roles/networking.md (Network
- * Contributor), built-in-roles.md (Virtual Machine Contributor), built-in-roles/storage.md (Storage Queue
+ * MicrosoftDocs/azure-docs:articles/role-based-access-control/built-in-roles/storage.md (Storage Queue
  * Data Contributor, Storage Table Data Contributor) and Azure-Samples/azure-functions-flex-consumption-samples
- * IaC/armtemplate/azuredeploy.json (Storage Blob Data Owner).
+ * IaC/armtemplate/azuredeploy.json (Storage Blob Data Owner), built-in-roles/security.md (Key Vault
+ * Secrets User). The ARM roles are custom (infra/azure/armPermissions.ts), not built-in.
  */
 const DOCUMENTED_ROLES = {
-  networkContributor: '4d97b98b-1d4f-4787-a291-c67834d212e7',
-  virtualMachineContributor: '9980e02c-c2be-4d73-94e8-173b1dc7cf3c',
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
@@ -91,8 +90,8 @@ describe('infra/azure/azuredeploy.json as ARM template language', () => {
     {
       what: 'resourceId() of a type the template does not declare',
       mutate: (t) =>
-        resource(t, 'Microsoft.Web/sites').dependsOn.push("[resourceId('Microsoft.KeyVault/vaults', 'kv')]"),
-      problem: /names Microsoft\.KeyVault\/vaults, which this template does not declare/,
+        resource(t, 'Microsoft.Web/sites').dependsOn.push("[resourceId('Microsoft.Sql/servers', 'db')]"),
+      problem: /names Microsoft\.Sql\/servers, which this template does not declare/,
     },
     {
       what: 'resourceId() with too few names',
@@ -129,8 +128,23 @@ describe('infra/azure/azuredeploy.json as ARM template language', () => {
     },
     {
       what: 'a broader role than documented (Contributor)',
-      mutate: (t) => (t.variables.builtInRoles.networkContributor = 'b24988ac-6180-42a0-ab88-20f7382dd24c'),
-      problem: /builtInRoles\.networkContributor = b24988ac-6180-42a0-ab88-20f7382dd24c is not a documented/,
+      mutate: (t) => (t.variables.builtInRoles.keyVaultSecretsUser = 'b24988ac-6180-42a0-ab88-20f7382dd24c'),
+      problem: /builtInRoles\.keyVaultSecretsUser = b24988ac-6180-42a0-ab88-20f7382dd24c is not a documented/,
+    },
+    {
+      what: 'a wildcard action in a custom role',
+      mutate: (t) =>
+        resource(t, 'Microsoft.Authorization/roleDefinitions').properties.permissions[0].actions.push(
+          'Microsoft.Compute/virtualMachines/*',
+        ),
+      problem: /custom role .* grants a wildcard action Microsoft\.Compute\/virtualMachines\/\*/,
+    },
+    {
+      what: 'a custom role assignable at subscription scope',
+      mutate: (t) =>
+        (resource(t, 'Microsoft.Authorization/roleDefinitions').properties.assignableScopes =
+          '[createArray(subscription().id)]'),
+      problem: /custom role .* assignableScopes .* subscription/,
     },
   ];
   for (const m of mutations)

@@ -9,11 +9,18 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appSettingsOf, deploy, RELAY_SECRET, REQUIRED_PARAMETERS } from '../azure/support/azureTemplate.js';
+import {
+  resolvedAppSettingsOf,
+  deploy,
+  RELAY_SECRET,
+  REQUIRED_PARAMETERS,
+} from '../azure/support/azureTemplate.js';
 
 describe('the composition root with the template settings', () => {
   it('builds the state store, work queue and poison reader from identity-based storage', async () => {
-    const settings = appSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
+    const settings = resolvedAppSettingsOf(
+      deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }),
+    );
     assert.equal(
       settings['AzureWebJobsStorage'],
       undefined,

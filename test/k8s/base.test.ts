@@ -16,7 +16,7 @@ import { parse } from 'yaml';
 import { RELAY_SETTINGS } from '../../agents/relay/relayConfig.js';
 import { renderCrds } from '../../infra/k8s/renderCrds.js';
 import { STATIC_GATEWAY_CONFIGURATION_FINALIZER } from '../../shared/core/wellKnown.js';
-import { EGRET_NAMESPACE, startEgretKube, type EgretKube } from './support/egretKube.js';
+import { EGRET_KEY_NAMESPACE, EGRET_NAMESPACE, startEgretKube, type EgretKube } from './support/egretKube.js';
 import { CLUSTER_SCOPED, renderKustomization, type Manifest } from './support/kustomize.js';
 
 const baseDir = fileURLToPath(new URL('../../infra/k8s/', import.meta.url));
@@ -110,12 +110,15 @@ describe('kustomize base', () => {
     ]);
   });
 
-  it('every namespaced object is in egret-system', () => {
+  it("every namespaced object is in egret-system, but the key Secrets' Roles in egret-keys", () => {
     for (const o of objects) {
       if (CLUSTER_SCOPED.has(o.kind))
         assert.equal(o.metadata.namespace, undefined, `${o.kind} ${o.metadata.name}`);
+      else if (o.metadata.namespace === EGRET_KEY_NAMESPACE)
+        assert.ok(['Role', 'RoleBinding'].includes(o.kind), `${o.kind} ${o.metadata.name} in egret-keys`);
       else assert.equal(o.metadata.namespace, EGRET_NAMESPACE, `${o.kind} ${o.metadata.name}`);
     }
+    assert.ok(objects.some((o) => o.kind === 'Namespace' && o.metadata.name === EGRET_KEY_NAMESPACE));
   });
 
   it('the relay Deployment: two hardened replicas with probes and resources', () => {

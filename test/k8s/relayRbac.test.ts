@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- Kubernetes JSON bodies are untyped here on purpose */
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes JSON bodies are untyped here on purpose */
 /**
  * Least privilege, checked against behaviour: a relay runs a full scenario against the API stand-in
  * (create, key repair, orphan sweep, gateway node, deletion, shutdown) while the test changes the
@@ -11,67 +11,11 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { API_GROUP, API_VERSION } from '../../shared/core/wellKnown.js';
 import { startRelayWorld, SYNC_INTERVAL_MS, type RelayWorld } from '../relay/support/relayWorld.js';
-import { EGRET_NAMESPACE } from './support/egretKube.js';
-import { renderKustomization, type Manifest } from './support/kustomize.js';
-
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-  resourceNames?: string[];
-}
-interface Grant {
-  rule: Rule;
-  /** undefined: cluster-wide (ClusterRoleBinding); else only requests in this namespace. */
-  namespace: string | undefined;
-  from: string;
-}
-interface Access {
-  verb: string;
-  group: string;
-  resource: string;
-  namespace: string | undefined;
-  name: string | undefined;
-  path: string;
-}
+import { EGRET_KEY_NAMESPACE, EGRET_NAMESPACE } from './support/egretKube.js';
+import { renderKustomization } from './support/kustomize.js';
+import { accessesOf, grantsFor, matches, type Access, type Grant } from './support/rbac.js';
 
 const baseDir = fileURLToPath(new URL('../../infra/k8s/', import.meta.url));
-
-function grantsFor(objects: Manifest[], serviceAccount: string, namespace: string): Grant[] {
-  const isSubject = (b: any) =>
-    (b.subjects ?? []).some(
-      (s: any) => s.kind === 'ServiceAccount' && s.name === serviceAccount && s.namespace === namespace,
-    );
-  const role = (kind: string, name: string, ns?: string) =>
-    objects.find(
-      (o) => o.kind === kind && o.metadata.name === name && (ns === undefined || o.metadata.namespace === ns),
-    ) as any;
-  const grants: Grant[] = [];
-  for (const b of objects.filter((o) => o.kind === 'ClusterRoleBinding' && isSubject(o)) as any[]) {
-    for (const rule of role('ClusterRole', b.roleRef.name).rules)
-      grants.push({ rule, namespace: undefined, from: `ClusterRole/${b.roleRef.name}` });
-  }
-  for (const b of objects.filter((o) => o.kind === 'RoleBinding' && isSubject(o)) as any[]) {
-    const r =
-      b.roleRef.kind === 'Role'
-        ? role('Role', b.roleRef.name, b.metadata.namespace)
-        : role('ClusterRole', b.roleRef.name);
-    for (const rule of r.rules)
-      grants.push({ rule, namespace: b.metadata.namespace, from: `${b.roleRef.kind}/${b.roleRef.name}` });
-  }
-  return grants;
-}
-
-function matches(g: Grant, a: Access, verb = a.verb): boolean {
-  const r = g.rule;
-  return (
-    (g.namespace === undefined || g.namespace === a.namespace) &&
-    (r.apiGroups.includes('*') || r.apiGroups.includes(a.group)) &&
-    (r.resources.includes('*') || r.resources.includes(a.resource)) &&
-    (r.verbs.includes('*') || r.verbs.includes(verb)) &&
-    (r.resourceNames === undefined || (a.name !== undefined && r.resourceNames.includes(a.name)))
-  );
-}
 
 describe('relay RBAC, checked against what the relay does', () => {
   let world: RelayWorld;
@@ -91,7 +35,7 @@ describe('relay RBAC, checked against what the relay does', () => {
     const secretRef = (name: string) => ({
       apiVersion: 'v1',
       kind: 'Secret',
-      namespace: EGRET_NAMESPACE,
+      namespace: EGRET_KEY_NAMESPACE,
       name,
     });
     kube.clearRequests();
@@ -122,7 +66,7 @@ describe('relay RBAC, checked against what the relay does', () => {
       kind: 'Secret',
       metadata: {
         name: 'sgw-orphan',
-        namespace: EGRET_NAMESPACE,
+        namespace: EGRET_KEY_NAMESPACE,
         labels: { 'egressgateway.kubernetes.azure.com/owning-gateway-config-namespace': 'default' },
       },
       data: {},
@@ -139,21 +83,7 @@ describe('relay RBAC, checked against what the relay does', () => {
     await world.eventually(() => kube.get(sgcRef('a')) === undefined, 'a deleted');
     await relay.stop();
 
-    accesses = kube
-      .requests()
-      .filter((r) => r.verb !== 'discovery')
-      .map((r) => {
-        const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\//.exec(r.path);
-        assert.ok(m, `unexpected path ${r.path}`);
-        return {
-          verb: r.verb,
-          group: m[1] ?? '',
-          resource: r.subresource === undefined ? r.resource! : `${r.resource}/${r.subresource}`,
-          namespace: r.namespace,
-          name: r.name,
-          path: `${r.method} ${r.path}`,
-        };
-      });
+    accesses = accessesOf(kube.requests());
   });
   after(async () => world.stop());
 

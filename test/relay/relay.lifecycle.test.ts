@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { wireGuardPublicKey } from '../../agents/common/wireguard.js';
 import { STATIC_GATEWAY_CONFIGURATION_FINALIZER } from '../../shared/core/wellKnown.js';
-import { EGRET_NAMESPACE } from '../k8s/support/egretKube.js';
+import { EGRET_KEY_NAMESPACE } from '../k8s/support/egretKube.js';
 import { CLUSTER_ID, readyOf, startRelayWorld, type RelayWorld, type Replica } from './support/relayWorld.js';
 
 describe('relay lifecycle (stand-in + control-plane contract double)', () => {
@@ -58,11 +58,11 @@ describe('relay lifecycle (stand-in + control-plane contract double)', () => {
       apiVersion: 'v1',
       kind: 'Secret',
       name: `sgw-${uid}`,
-      namespace: EGRET_NAMESPACE,
+      namespace: EGRET_KEY_NAMESPACE,
     });
 
     const secret = await world.kube.core.readNamespacedSecret({
-      namespace: EGRET_NAMESPACE,
+      namespace: EGRET_KEY_NAMESPACE,
       name: `sgw-${uid}`,
     });
     const privateKey = Buffer.from(secret.data!['PrivateKey']!, 'base64').toString();

@@ -23,6 +23,17 @@ function problems(f: () => unknown): string {
 }
 
 describe('loadRelayConfig', () => {
+  it('keeps the key Secrets in KEY_SECRET_NAMESPACE, by default its own namespace, and checks the name', () => {
+    assert.equal(loadRelayConfig({ env }).keySecretNamespace, 'egret-system');
+    const c = loadRelayConfig({ env: { ...env, KEY_SECRET_NAMESPACE: 'egret-keys' } });
+    assert.equal(c.keySecretNamespace, 'egret-keys');
+    assert.equal(c.namespace, 'egret-system', 'the Lease stays in the pod namespace');
+    assert.match(
+      problems(() => loadRelayConfig({ env: { ...env, KEY_SECRET_NAMESPACE: 'Egret_Keys' } })),
+      /KEY_SECRET_NAMESPACE="Egret_Keys" is not a namespace name/,
+    );
+  });
+
   it('reads the required settings and applies the defaults', () => {
     const c = loadRelayConfig({ env });
     assert.equal(c.controlPlaneUrl, 'https://egret.example.net');

@@ -25,12 +25,19 @@ import { createStorageAccess, type StorageAccess } from '../../shared/adapters/s
 import { createAzureStateTables } from '../../shared/adapters/tables/azureStateTables.js';
 import { loadConfig, type StorageConfig } from '../../shared/config.js';
 import { ConfigError } from '../../shared/core/errors.js';
-import { appSettingsOf, deploy, RELAY_SECRET, REQUIRED_PARAMETERS } from '../azure/support/azureTemplate.js';
+import {
+  resolvedAppSettingsOf,
+  deploy,
+  RELAY_SECRET,
+  REQUIRED_PARAMETERS,
+} from '../azure/support/azureTemplate.js';
 import { stateStoreContract } from './support/stateStoreContract.js';
 
 const signal = new AbortController().signal;
 const STORAGE_RESOURCE = 'https://storage.azure.com';
-const templateSettings = appSettingsOf(deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }));
+const templateSettings = resolvedAppSettingsOf(
+  deploy({ ...REQUIRED_PARAMETERS, relaySharedSecret: RELAY_SECRET }),
+);
 const templateClientId = templateSettings['AzureWebJobsStorage__clientId'];
 
 describe('storage access chosen from the configuration', () => {

@@ -35,6 +35,7 @@ import {
   normalizePodEndpoint,
   normalizeStaticGatewayConfiguration,
 } from './types.js';
+import { POD_ENDPOINT_NODE_LABEL } from '../../../shared/core/wellKnown.js';
 import { isKubeNotFound, translateKubeError } from './translateKubeError.js';
 
 /**
@@ -71,7 +72,7 @@ function keepAlive(
 /** The gateway daemon's cluster port on client-node informers. */
 export function createClientNodeGatewayCluster(options: {
   readonly kubeConfig: KubeConfig;
-  /** Namespace of the key Secrets and of the GatewayStatus objects. */
+  /** Namespace of the key Secrets (GatewayStatus objects name their own namespace). */
   readonly namespace: string;
   readonly nodeName: string;
   readonly log: Logger;
@@ -195,7 +196,11 @@ export function createClientNodeGatewayCluster(options: {
 }
 
 /** The node agent's cluster port on typed client-node calls. */
-export function createClientNodeAgentCluster(options: { readonly kubeConfig: KubeConfig }): NodeAgentCluster {
+export function createClientNodeAgentCluster(options: {
+  readonly kubeConfig: KubeConfig;
+  /** This node: every PodEndpoint is labelled with it (POD_ENDPOINT_NODE_LABEL). */
+  readonly nodeName?: string;
+}): NodeAgentCluster {
   const custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   return {
@@ -241,6 +246,9 @@ export function createClientNodeAgentCluster(options: { readonly kubeConfig: Kub
           namespace: endpoint.namespace,
           name: endpoint.name,
           ...(resourceVersion === undefined ? {} : { resourceVersion }),
+          ...(options.nodeName === undefined
+            ? {}
+            : { labels: { [POD_ENDPOINT_NODE_LABEL]: options.nodeName } }),
           ...(endpoint.containerId === undefined
             ? {}
             : { annotations: { [POD_ENDPOINT_CONTAINER_ANNOTATION]: endpoint.containerId } }),

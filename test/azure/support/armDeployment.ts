@@ -214,7 +214,11 @@ function deployScope(
       throw new Error(`${path}: only nested deployments may set resourceGroup (${type} ${name})`);
     let id: string;
     let scopeId: string | undefined;
-    if (EXTENSION_TYPES.has(type.toLowerCase())) {
+    if (type.toLowerCase() === 'microsoft.authorization/roledefinitions') {
+      // A custom role deployed by a resource-group deployment is a subscription resource.
+      if (raw.scope !== undefined) throw new Error(`${path}: ${type} ${name} sets scope`);
+      id = `/subscriptions/${target.subscriptionId}/providers/${type}/${name}`;
+    } else if (EXTENSION_TYPES.has(type.toLowerCase())) {
       const scope = raw.scope === undefined ? undefined : String(evaluateDeep(raw.scope, ctx));
       scopeId = scope === undefined ? rgId : scope.startsWith('/') ? scope : `${rgId}/providers/${scope}`;
       id = `${scopeId}/providers/${type}/${name}`;

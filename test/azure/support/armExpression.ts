@@ -197,6 +197,7 @@ export const KNOWN_FUNCTIONS = new Set([
   'subscriptionResourceId',
   'toLower',
   'true',
+  'union',
   'uniqueString',
   'variables',
 ]);
@@ -342,6 +343,17 @@ function callFunction(name: string, argExprs: readonly Expr[], ctx: EvalContext)
       return str(args[0], name).toLowerCase();
     case 'createArray':
       return [...args];
+    case 'union': {
+      // Arrays: the items of all, each once (first occurrence order; equality by value, case-sensitive).
+      if (!args.every((a) => Array.isArray(a))) throw new Error('union() of non-arrays is not supported');
+      const seen = new Set<string>();
+      return (args as unknown[][]).flat(1).filter((v) => {
+        const key = JSON.stringify(v);
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+    }
     case 'createObject': {
       if (args.length % 2 !== 0) throw new Error('createObject() takes key/value pairs');
       const o: Record<string, unknown> = {};
@@ -368,7 +380,7 @@ function callFunction(name: string, argExprs: readonly Expr[], ctx: EvalContext)
       return {
         name: 'AzureCloud',
         resourceManager: 'https://management.azure.com/',
-        suffixes: { storage: 'core.windows.net' },
+        suffixes: { storage: 'core.windows.net', keyvaultDns: '.vault.azure.net' },
       };
     case 'resourceId':
     case 'subscriptionResourceId':

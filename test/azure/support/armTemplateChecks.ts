@@ -60,6 +60,18 @@ export const PUBLISHED_API_VERSIONS: Record<
     versions: ['2022-04-01'],
     source: 'Azure/bicep-types-az:generated/authorization/microsoft.authorization/2022-04-01/types.md',
   },
+  'Microsoft.Authorization/roleDefinitions': {
+    versions: ['2022-04-01'],
+    source: 'Azure/bicep-types-az:generated/authorization/microsoft.authorization/2022-04-01/types.md',
+  },
+  'Microsoft.KeyVault/vaults': {
+    versions: ['2022-07-01', '2023-02-01', '2023-07-01', '2024-11-01'],
+    source: 'Azure/bicep-types-az:generated/keyvault/microsoft.keyvault/<version>/types.md',
+  },
+  'Microsoft.KeyVault/vaults/secrets': {
+    versions: ['2022-07-01', '2023-02-01', '2023-07-01', '2024-11-01'],
+    source: 'Azure/bicep-types-az:generated/keyvault/microsoft.keyvault/<version>/types.md',
+  },
   'Microsoft.Resources/deployments': {
     versions: ['2022-09-01'],
     source: 'Azure/bicep-types-az:generated/resources/microsoft.resources/2022-09-01/types.md',
@@ -293,6 +305,33 @@ export function checkRoleAssignments(root: unknown, documentedRoleIds: ReadonlyS
   return problems;
 }
 
+/**
+ * Custom roles: explicit actions only (no wildcard, no data actions, no notActions to subtract from a
+ * wildcard), assignable only to resource groups the template computes (never `subscription().id` alone).
+ */
+export function checkRoleDefinitions(root: unknown): string[] {
+  const problems: string[] = [];
+  for (const { path, template } of templatesIn(root))
+    for (const r of template.resources.filter((x) => x.type === 'Microsoft.Authorization/roleDefinitions')) {
+      const props = r.properties as {
+        roleName?: unknown;
+        permissions?: { actions?: string[]; notActions?: string[]; dataActions?: string[] }[];
+        assignableScopes?: unknown;
+      };
+      const what = `${path}: custom role ${String(props.roleName)}`;
+      for (const p of props.permissions ?? []) {
+        for (const a of p.actions ?? [])
+          if (a.includes('*')) problems.push(`${what} grants a wildcard action ${a}`);
+        if ((p.notActions ?? []).length > 0) problems.push(`${what} has notActions`);
+        if ((p.dataActions ?? []).length > 0) problems.push(`${what} has dataActions`);
+      }
+      const scopes = JSON.stringify(props.assignableScopes ?? '');
+      if (!scopes.includes('/resourceGroups/'))
+        problems.push(`${what}: assignableScopes ${scopes} are not resource groups (a subscription?)`);
+    }
+  return problems;
+}
+
 /** All static checks. */
 export function checkTemplate(root: unknown, documentedRoleIds: ReadonlySet<string>): string[] {
   const syntax = checkSyntax(root);
@@ -305,5 +344,6 @@ export function checkTemplate(root: unknown, documentedRoleIds: ReadonlySet<stri
     ...checkApiVersions(root),
     ...checkNestedDeployments(root),
     ...checkRoleAssignments(root, documentedRoleIds),
+    ...checkRoleDefinitions(root),
   ];
 }

@@ -81,6 +81,40 @@ export function appSettingsOf(d: Deployment): Record<string, string> {
   return out;
 }
 
+/** The secrets the deployment stores in its own Key Vault, by the URI a Key Vault reference names. */
+export function vaultSecretsOf(d: Deployment): Record<string, string> {
+  return Object.fromEntries(
+    resourcesOfType(d, 'Microsoft.KeyVault/vaults/secrets').map((r) => {
+      const [vault, name] = r.name.split('/') as [string, string];
+      return [
+        `https://${vault}.vault.azure.net/secrets/${name}`,
+        (r.body.properties as { value: string }).value,
+      ];
+    }),
+  );
+}
+
+/** What the platform does with `@Microsoft.KeyVault(SecretUri=...)` settings before the app reads them. */
+export function resolveKeyVaultReferences(
+  settings: Record<string, string>,
+  secrets: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(settings).map(([k, v]) => {
+      const m = /^@Microsoft\.KeyVault\(SecretUri=(.+)\)$/.exec(v);
+      if (!m) return [k, v];
+      const secret = secrets[m[1]!];
+      if (secret === undefined) throw new Error(`no secret at ${m[1]!}`);
+      return [k, secret];
+    }),
+  );
+}
+
+/** The app settings as the app reads them: references to the template's own vault resolved. */
+export function resolvedAppSettingsOf(d: Deployment): Record<string, string> {
+  return resolveKeyVaultReferences(appSettingsOf(d), vaultSecretsOf(d));
+}
+
 export interface RoleAssignment {
   readonly roleDefinitionId: string;
   readonly principalId: string;
@@ -104,3 +138,42 @@ export function roleAssignmentsOf(d: Deployment): RoleAssignment[] {
 export const rgId = (rg: string): string => `/subscriptions/${SUBSCRIPTION}/resourceGroups/${rg}`;
 export const roleDefinitionId = (id: string): string =>
   `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
+
+export interface CustomRole {
+  /** The title in roleName (`egret <title> (<group>/<app>)`). */
+  readonly title: string;
+  /** Which armPermissions.ts scope kind it is for (from the role definition's name seed). */
+  readonly scopeKind: string | undefined;
+  readonly actions: readonly string[];
+  readonly assignableScopes: readonly string[];
+}
+
+/** The template's custom role definitions, by role definition id. */
+export function customRolesOf(d: Deployment): Map<string, CustomRole> {
+  const out = new Map<string, CustomRole>();
+  for (const r of resourcesOfType(d, 'Microsoft.Authorization/roleDefinitions')) {
+    const p = r.body.properties as {
+      roleName: string;
+      description: string;
+      permissions: { actions: string[] }[];
+      assignableScopes: string[];
+    };
+    const title = /^egret (.+) \(/.exec(p.roleName)?.[1] ?? p.roleName;
+    out.set(r.id, {
+      title,
+      scopeKind: SCOPE_KIND_BY_TITLE[title],
+      actions: p.permissions.flatMap((x) => x.actions),
+      assignableScopes: p.assignableScopes,
+    });
+  }
+  return out;
+}
+
+const SCOPE_KIND_BY_TITLE: Record<string, string> = {
+  'gateway resource group': 'gatewayResourceGroup',
+  'VMSS gateway pool': 'vmssPool',
+  'NIC gateway pool': 'nicPool',
+  'internal load balancer': 'loadBalancer',
+  'virtual network': 'virtualNetwork',
+  'BYO public IP prefixes': 'byoPrefixes',
+};

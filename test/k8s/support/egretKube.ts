@@ -13,6 +13,8 @@ import {
 
 /** egret's namespace in the kustomize base. */
 export const EGRET_NAMESPACE = 'egret-system';
+/** Where the base keeps the WireGuard key Secrets (the relay's and the daemons' KEY_SECRET_NAMESPACE). */
+export const EGRET_KEY_NAMESPACE = 'egret-keys';
 
 const crdDir = fileURLToPath(new URL('../../../infra/k8s/crds/', import.meta.url));
 
@@ -46,6 +48,7 @@ export async function startEgretKube(options: KubeStandInOptions = {}): Promise<
   const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
   for (const crd of await readCrdFiles()) await objects.create(crd);
   await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: EGRET_NAMESPACE } });
+  await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: EGRET_KEY_NAMESPACE } });
   return {
     kube,
     kc,

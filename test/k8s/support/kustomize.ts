@@ -25,6 +25,8 @@ export const CLUSTER_SCOPED = new Set([
   'ClusterRoleBinding',
   'PriorityClass',
   'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
   'MutatingWebhookConfiguration',
 ]);
 

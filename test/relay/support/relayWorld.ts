@@ -23,7 +23,12 @@ import { createRelayMetrics, type RelayMetrics } from '../../../agents/relay/rel
 import { createLogger } from '../../../agents/common/logger.js';
 import { TransientError } from '../../../shared/core/errors.js';
 import { API_GROUP, API_VERSION } from '../../../shared/core/wellKnown.js';
-import { EGRET_NAMESPACE, startEgretKube, type EgretKube } from '../../k8s/support/egretKube.js';
+import {
+  EGRET_KEY_NAMESPACE,
+  EGRET_NAMESPACE,
+  startEgretKube,
+  type EgretKube,
+} from '../../k8s/support/egretKube.js';
 import { ContractControlPlane } from './contractControlPlane.js';
 import { ManualClock } from './manualClock.js';
 
@@ -119,7 +124,7 @@ export async function startRelayWorld(): Promise<RelayWorld> {
       const metrics = createRelayMetrics({ defaultMetrics: false });
       const relay = new Relay({
         clusterId: CLUSTER_ID,
-        namespace: EGRET_NAMESPACE,
+        namespace: EGRET_KEY_NAMESPACE,
         identity,
         cluster: killable<RelayCluster>(cluster, isDead, [
           'setFinalizers',
@@ -194,7 +199,7 @@ export async function startRelayWorld(): Promise<RelayWorld> {
     },
     async keySecrets() {
       const list = await kube.core.listNamespacedSecret({
-        namespace: EGRET_NAMESPACE,
+        namespace: EGRET_KEY_NAMESPACE,
         labelSelector: 'egressgateway.kubernetes.azure.com/owning-gateway-config-namespace',
       });
       return list.items;
