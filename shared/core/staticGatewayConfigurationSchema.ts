@@ -157,7 +157,8 @@ export const STATIC_GATEWAY_CONFIGURATION_SPEC_SCHEMA: JsonSchema = {
     excludeCidrs: {
       type: 'array',
       items: { type: 'string' },
-      description: 'IPv4/IPv6 CIDRs (no duplicates) that bypass the default route; host bits are cleared, with a warning.',
+      description:
+        'IPv4/IPv6 CIDRs (no duplicates) that bypass the default route; host bits are cleared, with a warning.',
     },
   },
   'x-kubernetes-validations': Object.values(SPEC_RULES),
