@@ -279,9 +279,7 @@ export function loadNodeAgentConfig(env: Env = process.env): NodeAgentConfig {
       throw new Error('not a non-empty array of strings');
     pluginCommand = parsed as string[];
   } catch (e) {
-    r.problems.push(
-      `CNI_PLUGIN_COMMAND is not a JSON array of strings: ${errorMessage(e)}`,
-    );
+    r.problems.push(`CNI_PLUGIN_COMMAND is not a JSON array of strings: ${errorMessage(e)}`);
   }
   const cniConfFile = r.str('CNI_CONF_FILE');
   if (!/^[\w.-]+\.conflist$/.test(cniConfFile))
