@@ -3,7 +3,7 @@
  * control plane's reader is shared/config.ts). Every setting is declared with its default and
  * meaning; a bad value stops the agent at start with one ConfigError listing every problem.
  */
-import { ConfigError } from '../../shared/core/errors.js';
+import { ConfigError, errorMessage } from '../../shared/core/errors.js';
 import { isIPv4Cidr } from './gatewayConfig.js';
 import type { LogLevel } from './logger.js';
 import type { WireGuardMode } from './wireguard.js';
@@ -303,9 +303,7 @@ export function loadNodeAgentConfig(env: Env = process.env): NodeAgentConfig {
       throw new Error('not a non-empty array of strings');
     pluginCommand = parsed as string[];
   } catch (e) {
-    r.problems.push(
-      `CNI_PLUGIN_COMMAND is not a JSON array of strings: ${e instanceof Error ? e.message : String(e)}`,
-    );
+    r.problems.push(`CNI_PLUGIN_COMMAND is not a JSON array of strings: ${errorMessage(e)}`);
   }
   const cniConfFile = r.str('CNI_CONF_FILE');
   if (!/^[\w.-]+\.conflist$/.test(cniConfFile))

@@ -2,7 +2,7 @@
  * Azure Instance Metadata Service client: who this node is. The endpoint is configurable so tests
  * (and the sandbox) can serve a stand-in; Azure's is http://169.254.169.254.
  */
-import { TransientError, ValidationError } from '../../shared/core/errors.js';
+import { errorMessage, TransientError, ValidationError } from '../../shared/core/errors.js';
 
 /** The node's identity as the gateway daemon matches configurations against it. */
 export interface NodeIdentity {
@@ -64,7 +64,7 @@ export async function fetchNodeIdentity(endpoint: string, signal?: AbortSignal):
           : AbortSignal.any([signal, AbortSignal.timeout(5000)]),
     });
   } catch (e) {
-    throw new TransientError(`IMDS ${url} unreachable: ${e instanceof Error ? e.message : String(e)}`, {
+    throw new TransientError(`IMDS ${url} unreachable: ${errorMessage(e)}`, {
       cause: e,
     });
   }

@@ -1,4 +1,5 @@
 /** Process plumbing shared by the agents' entry points. */
+import { errorMessage } from '../../shared/core/errors.js';
 import type { Logger } from './logger.js';
 
 /** Calls `fn` until it succeeds, waiting `delayMs` (doubling, up to 30 s) between tries; stops on abort. */
@@ -18,7 +19,7 @@ export async function retryUntil<T>(
       return await fn();
     } catch (e) {
       options.log.warn(`${options.what} failed; retrying`, {
-        error: e instanceof Error ? e.message : String(e),
+        error: errorMessage(e),
         retryMs: delay,
       });
       await new Promise((r) => setTimeout(r, delay));

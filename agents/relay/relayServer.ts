@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { errorMessage } from '../../shared/core/errors.js';
 
 /** A running server. */
 export interface RelayServer {
@@ -35,7 +36,7 @@ export async function startRelayServer(options: {
     } else if (path === '/metrics') {
       options.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text),
-        (e: unknown) => res.writeHead(500).end(e instanceof Error ? e.message : String(e)),
+        (e: unknown) => res.writeHead(500).end(errorMessage(e)),
       );
     } else {
       res.writeHead(404).end();

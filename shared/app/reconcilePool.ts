@@ -26,7 +26,8 @@
  * 3. Passes: observe the pool, plan (shared/core/planPool.ts: at most one write per Azure resource per
  *    plan), persist the plan's ports as claims, apply phase by phase (each write audited), then observe
  *    and plan again. A `ConflictError` (412 stale ETag, 409 concurrent operation) starts the next pass
- *    from a fresh observation; an empty plan ends the round. At most `maxPasses` passes.
+ *    from a fresh observation; an empty plan ends the round. At most `maxPasses` passes. What a pass
+ *    does after applying (re-observe, go on, or fail) is core applyReport.ts `assessApplyReport`.
  * 4. Project each configuration's status from the last observation and the last plan's outcomes; a
  *    configuration that still has writes planned is `Reconciling` (or `AzureError` when a write failed);
  *    store it only when it changed. Deleted configurations whose resources are all gone are finalized
@@ -35,8 +36,8 @@
  * ## Failures
  * ARM throttling/5xx (`TransientError`) and refused or failed writes end the round: the pool is
  * re-enqueued with a delay (core applyReport.ts `retryDelayMs`: Retry-After when Azure gave one, else
- * exponential from `retryBaseMs`, the attempt a typed field of the queue message) and the reconcile is recorded as failed — the dirty mark is
- * never lost. Anything else (a bug, storage down) is rethrown: the queue retries the message and moves
+ * exponential from `retryBaseMs`; the attempt is the queue message's typed `attempt` field) and the
+ * reconcile is recorded as failed — the dirty mark is never lost. Anything else (a bug, storage down) is rethrown: the queue retries the message and moves
  * it to the poison queue after `maxDequeueCount` attempts (admin shows it); the resync timer still
  * marks the pool dirty every few minutes.
  *
