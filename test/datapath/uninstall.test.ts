@@ -46,7 +46,7 @@ function prerequisites(): string | undefined {
 const missing = prerequisites();
 const skip = missing !== undefined && process.env.CI !== 'true' ? `uninstall tests ${missing}` : false;
 
-async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await check()) return;
