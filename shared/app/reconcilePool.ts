@@ -47,6 +47,7 @@
  */
 import { isEgretError, TransientError, type FieldProblem } from '../core/errors.js';
 import { publicIpPrefixId } from '../core/armId.js';
+import { failedConfigurations, stepsConcerning } from '../core/failedConfigurations.js';
 import type { Plan, PlanStep } from '../core/plan.js';
 import { planLeftovers, type LeftoversPlan } from '../core/planLeftovers.js';
 import { planPool, type PlannedConfiguration } from '../core/planPool.js';
@@ -372,6 +373,8 @@ async function reconcileRound(
         readonly message: string;
         readonly retryAfterMs?: number;
         readonly minDelayMs?: number;
+        /** The configurations the failed writes served (core failedConfigurations); absent: all. */
+        readonly uids?: readonly string[];
       }
     | undefined;
   while (current.steps.length > 0) {
@@ -421,6 +424,10 @@ async function reconcileRound(
     failure = {
       reason: 'AzureError',
       message: `${worst.kind} ${worst.resourceId}: ${describeOutcome(outcome)}`,
+      uids: failedConfigurations(
+        report.steps,
+        planned.map((c) => c.uid),
+      ),
       ...(outcome.kind === 'transient'
         ? outcome.retryAfterMs === undefined
           ? {}
@@ -432,15 +439,15 @@ async function reconcileRound(
   }
 
   // ---- status ----
-  const pending = (e: Entry): readonly PlanStep[] => concernedSteps(current, e, entries);
   for (const e of entries) {
     const outcome = current.outcomes.find((o) => o.uid === e.config.uid);
-    const steps = e.deleting ? [] : pending(e);
+    const steps = e.deleting ? [] : stepsConcerning(current.steps, e.config.uid);
+    const failed = failure !== undefined && (failure.uids?.includes(e.config.uid) ?? true);
     const problem =
       e.problem ??
       (steps.length === 0
         ? undefined
-        : failure === undefined
+        : failure === undefined || !failed
           ? { reason: 'Reconciling' as const, message: `waiting for Azure: ${summarize(steps)}` }
           : { reason: failure.reason, message: failure.message });
     await writeStatus(
@@ -910,22 +917,6 @@ async function renew(deps: ReconcileDeps, input: RoundInput, signal: AbortSignal
     if (isEgretError(e) && e.code === 'ConflictError') return false;
     throw e;
   }
-}
-
-/**
- * The steps of a plan that concern one configuration: those whose reasons name it (uid, or
- * namespace/name), plus pool-wide steps that name no configuration (forced re-PUTs, backend membership).
- */
-function concernedSteps(plan: Plan, e: Entry, all: readonly Entry[]): readonly PlanStep[] {
-  const names = (x: Entry): readonly string[] => [
-    x.config.uid.toLowerCase(),
-    `${x.config.namespace}/${x.config.name}`.toLowerCase(),
-  ];
-  return plan.steps.filter((s) => {
-    const text = s.reasons.join('\n').toLowerCase();
-    if (names(e).some((n) => text.includes(n))) return true;
-    return !all.some((x) => names(x).some((n) => text.includes(n)));
-  });
 }
 
 function summarize(steps: readonly PlanStep[]): string {

@@ -66,6 +66,8 @@ export interface StepReport {
   readonly phase: PlanPhase;
   readonly kind: PlanStepKind;
   readonly resourceId: string;
+  /** The step's `uids`: the configurations it serves (core `failedConfigurations` maps failures to them). */
+  readonly uids: readonly string[];
   readonly outcome: StepOutcome;
 }
 
