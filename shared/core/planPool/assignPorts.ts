@@ -82,7 +82,10 @@ function inRange(p: number | undefined): p is number {
 }
 
 /** The lowest claimed port in range that is not taken yet. */
-function lowestClaim(claims: readonly PortClaim[] | undefined, taken: ReadonlySet<number>): number | undefined {
+function lowestClaim(
+  claims: readonly PortClaim[] | undefined,
+  taken: ReadonlySet<number>,
+): number | undefined {
   let best: number | undefined;
   for (const claim of claims ?? [])
     if (inRange(claim.port) && !taken.has(claim.port) && (best === undefined || claim.port < best))

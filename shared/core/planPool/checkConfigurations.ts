@@ -89,7 +89,10 @@ function choosePrefix(
   observed: ReadonlyMap<string, PublicIpPrefix>,
 ): PrefixChoice {
   const managed = egress.prefix.kind === 'managed';
-  const id = egress.prefix.kind === 'managed' ? publicIpPrefixId(at, managedResourceName(uid)) : canonicalId(egress.prefix.id);
+  const id =
+    egress.prefix.kind === 'managed'
+      ? publicIpPrefixId(at, managedResourceName(uid))
+      : canonicalId(egress.prefix.id);
   const found = observed.get(armIdKey(id));
   return {
     id,

@@ -14,6 +14,8 @@ export type Role = 'apply' | 'hold' | 'remove';
 
 /** One configuration as the member edits see it, under the lower-case name of its ipConfig. */
 export interface IntentEntry {
+  /** Its position in `IntentTable.ordered`. */
+  readonly index: number;
   /** `egressgateway-<uid>`, lower case. */
   readonly key: string;
   /** `egressgateway-<uid>` as egret writes it. */
@@ -76,12 +78,12 @@ export function decide(
       : blocked.has(c.uid)
         ? 'hold'
         : 'apply';
-  const byLower = new Map<string, IntentEntry>();
+  const byKey = new Map<string, Omit<IntentEntry, 'index'>>();
   for (const c of ctx.configs) {
     const key = managedResourceName(c.uid).toLowerCase();
     // The configuration of that name: the last of uids equal but for case, as `byUid` has it.
     const owner = ctx.byUid.get(c.uid.toLowerCase()) ?? c;
-    byLower.set(key, {
+    byKey.set(key, {
       key,
       name: managedResourceName(owner.uid),
       config: owner,
@@ -90,7 +92,10 @@ export function decide(
       wanted: activeKeys.has(key),
     });
   }
-  const ordered = [...byLower.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const ordered: IntentEntry[] = [...byKey.values()]
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((e, index) => ({ ...e, index }));
+  const byLower = new Map(ordered.map((e) => [e.key, e]));
   return {
     prefixOf: parts.prefixOf,
     blocked,
@@ -103,7 +108,10 @@ export function decide(
 }
 
 /** Merges the pool and prefix blocks with the hand-over's waits and release notes. */
-export function withHandOver(blocked: ReadonlyMap<string, Blocked>, handOver: HandOver): Map<string, Blocked> {
+export function withHandOver(
+  blocked: ReadonlyMap<string, Blocked>,
+  handOver: HandOver,
+): Map<string, Blocked> {
   const out = new Map([...blocked, ...handOver.waiting]);
   for (const [uid, why] of handOver.releasing) {
     const b = out.get(uid);

@@ -37,6 +37,11 @@ export interface ListEdit<C> {
   readonly reasons: readonly string[];
   /** The configurations whose ipConfig this edit adds, updates or removes. */
   readonly touched: ReadonlySet<IntentEntry>;
+  /**
+   * For a NIC's own list: the first observed ipConfig of an active configuration's name (as a
+   * by-name lookup finds it) has no private IP.
+   */
+  readonly wantedIpMissing: boolean;
 }
 
 /** Edits egret's ipConfigs of one list. */
@@ -50,7 +55,8 @@ export function editIpConfigs<C extends { readonly name?: string }>(
   const released: string[] = [];
   const reasons: string[] = [];
   const touched = new Set<IntentEntry>();
-  const seen = new Set<IntentEntry>();
+  const seen = new Uint8Array(table.ordered.length);
+  let wantedIpMissing = false;
   const subnetId = desire === STRAY ? undefined : desire.subnetId;
   for (let i = 0; i < observed.length; i++) {
     const ipc = observed[i] as C;
@@ -60,7 +66,10 @@ export function editIpConfigs<C extends { readonly name?: string }>(
     }
     const name = ipc.name;
     const entry = intentOf(table, name);
-    if (entry !== undefined) seen.add(entry);
+    if (entry !== undefined && seen[entry.index] === 0) {
+      seen[entry.index] = 1;
+      if (entry.wanted && !hasIp(ipc as { readonly privateIPAddress?: unknown })) wantedIpMissing = true;
+    }
     const kind =
       entry === undefined
         ? orphans === 'delete'
@@ -75,7 +84,11 @@ export function editIpConfigs<C extends { readonly name?: string }>(
       out?.push(ipc);
       continue;
     }
-    if (kind === 'apply' && desire !== STRAY && desire.matches(ipc, entry as IntentEntry, subnetId as string)) {
+    if (
+      kind === 'apply' &&
+      desire !== STRAY &&
+      desire.matches(ipc, entry as IntentEntry, subnetId as string)
+    ) {
       out?.push(ipc);
       continue;
     }
@@ -90,14 +103,14 @@ export function editIpConfigs<C extends { readonly name?: string }>(
   }
   if (desire !== STRAY && subnetId !== undefined) {
     for (const entry of table.ordered) {
-      if (entry.role !== 'apply' || seen.has(entry)) continue;
+      if (entry.role !== 'apply' || seen[entry.index] === 1) continue;
       out ??= [...observed];
       out.push(desire.build(entry, subnetId));
       touched.add(entry);
       reasons.push(`add ipConfig ${entry.name}`);
     }
   }
-  return { list: out ?? observed, changed: out !== undefined, released, reasons, touched };
+  return { list: out ?? observed, changed: out !== undefined, released, reasons, touched, wantedIpMissing };
 }
 
 interface MembershipCapable {
@@ -239,42 +252,49 @@ export function nicDesire(
 /**
  * Why an unchanged member is re-PUT: provisioningState Failed, or an ipConfig egret manages (of an
  * active configuration, present in `finalLists`) or the primary one has no private IP in Azure's
- * view (`nicView`; without it only the provisioning state is checked).
+ * view (`nicView`; without it only the provisioning state is checked). `ownList`: the edit of the
+ * NIC's own list, when `nicView` is that NIC (it has checked its ipConfigs already).
  */
 export function forceReason(
   provisioningState: string | undefined,
   nicView: NetworkInterface | undefined,
   finalLists: readonly (readonly { readonly name?: string }[])[],
   table: IntentTable,
+  ownList?: { readonly wantedIpMissing: boolean },
 ): ForceReason | undefined {
   if (provisioningState?.toLowerCase() === 'failed') return 'provisioning-failed';
   if (nicView === undefined) return undefined;
   const ipcs = nicView.ipConfigurations ?? [];
   const primary = ipcs[primaryIndex(ipcs)];
   if (primary === undefined || !hasIp(primary)) return 'ip-missing';
-  // The first ipConfig of each wanted name in Azure's view (as a by-name lookup finds it).
-  const first = new Map<IntentEntry, NicIpConfiguration>();
-  for (const ipc of ipcs) {
-    if (!isManagedName(ipc.name)) continue;
-    const entry = intentOf(table, ipc.name);
-    if (entry?.wanted === true && !first.has(entry)) first.set(entry, ipc);
-  }
-  if (finalLists.length === 1 && finalLists[0] === ipcs) {
-    // A NIC is its own view: every wanted name present is in `first`.
-    for (const ipc of first.values()) if (!hasIp(ipc)) return 'ip-missing';
-    return undefined;
-  }
+  if (ownList !== undefined && finalLists.length === 1 && finalLists[0] === ipcs)
+    return ownList.wantedIpMissing ? 'ip-missing' : undefined;
+  const first = firstByEntry(ipcs, table);
   for (const list of finalLists)
     for (const ipc of list) {
       if (!isManagedName(ipc.name)) continue;
       const entry = intentOf(table, ipc.name);
       if (entry?.wanted !== true) continue; // held back (no subnet) or not active: nothing to allocate
-      const seen = first.get(entry);
+      const seen = first[entry.index];
       if (seen === undefined || !hasIp(seen)) return 'ip-missing';
     }
   return undefined;
 }
 
-function hasIp(ipc: NicIpConfiguration): boolean {
+/** The first ipConfig of each configuration in a list. */
+function firstByEntry(
+  ipcs: readonly NicIpConfiguration[],
+  table: IntentTable,
+): (NicIpConfiguration | undefined)[] {
+  const first = new Array<NicIpConfiguration | undefined>(table.ordered.length);
+  for (const ipc of ipcs) {
+    if (!isManagedName(ipc.name)) continue;
+    const entry = intentOf(table, ipc.name);
+    if (entry !== undefined && first[entry.index] === undefined) first[entry.index] = ipc;
+  }
+  return first;
+}
+
+function hasIp(ipc: { readonly privateIPAddress?: unknown }): boolean {
   return ipc.privateIPAddress !== undefined && ipc.privateIPAddress !== '';
 }

@@ -218,7 +218,8 @@ function byoPrefixHolders(
   const add = (h: PrefixHolder): void => {
     found.set(`${h.where}|${h.ipConfig}`.toLowerCase(), h);
   };
-  for (const h of onPool) if (isOther(h.ipConfig)) add({ ipConfig: h.ipConfig, where: h.where, onPool: true });
+  for (const h of onPool)
+    if (isOther(h.ipConfig)) add({ ipConfig: h.ipConfig, where: h.where, onPool: true });
   const vmssName = ctx.input.members.kind === 'vmss' ? ctx.input.members.vmss?.name : undefined;
   for (const ref of prefix.observed?.publicIPAddresses ?? []) {
     const ip = ref.id === undefined ? undefined : vmssAllocatedIp(ref.id);

@@ -7,6 +7,7 @@ import {
   loadBalancerChildId,
   loadBalancerId,
   publicIpAddressId,
+  publicIpPrefixId,
   type ResourceLocation,
 } from '../armId.js';
 import type { ReadyReason } from '../conditions.js';
@@ -47,10 +48,15 @@ export interface PlanContext {
   readonly pipsByKey: ReadonlyMap<string, PublicIpAddress>;
   /** The id of a public IP in `pipLocation` is this followed by its name. */
   readonly pipIdPrefix: string;
+  /** The id of a public IP prefix in `pipLocation` is this followed by its name. */
+  readonly prefixIdPrefix: string;
   /** Id of the probe of a configuration. */
   probeId(uid: string): string;
   /** The per-NIC public IP of a prefix: its id and its key (the NIC name's hash is computed once). */
-  nicPip(prefixName: string, nicName: string): { readonly name: string; readonly id: string; readonly key: string };
+  nicPip(
+    prefixName: string,
+    nicName: string,
+  ): { readonly name: string; readonly id: string; readonly key: string };
   /** `fnv64a(NIC name)` as upstream prints it, memoised for this plan. */
   nicHash(nicName: string): string;
 }
@@ -63,7 +69,10 @@ export function planContext(input: PlanPoolInput): PlanContext {
     { subscriptionId: settings.subscriptionId, resourceGroup: settings.loadBalancerResourceGroup },
     lbName,
   );
-  const pipLocation = { subscriptionId: settings.subscriptionId, resourceGroup: settings.publicIpResourceGroup };
+  const pipLocation = {
+    subscriptionId: settings.subscriptionId,
+    resourceGroup: settings.publicIpResourceGroup,
+  };
   const pipIdPrefix = publicIpAddressId(pipLocation, '');
   const configs = [...input.configurations].sort((a, b) => cmp(a.uid, b.uid));
   const hashes = new Map<string, string>();
@@ -87,6 +96,7 @@ export function planContext(input: PlanPoolInput): PlanContext {
     prefixesByKey: new Map(input.prefixes.map((p) => [armIdKey(p.id), p])),
     pipsByKey: new Map(input.publicIps.map((p) => [armIdKey(p.id), p])),
     pipIdPrefix,
+    prefixIdPrefix: publicIpPrefixId(pipLocation, ''),
     probeId: (uid) => loadBalancerChildId(lbId, 'probes', uid),
     nicPip: (prefixName, nicName) => {
       const name = `${prefixName}-${nicHash(nicName)}`;

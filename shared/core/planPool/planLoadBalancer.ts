@@ -83,7 +83,11 @@ export function planLoadBalancer(ctx: PlanContext, p: LoadBalancerPlanInput): Pl
     };
   }
   const phase: PlanPhase = d.createsPoolParts ? 'lb-before-members' : 'lb-after-members';
-  const base = observed ?? { name: ctx.lbName, location: ctx.input.settings.location, sku: { ...STANDARD_REGIONAL_SKU } };
+  const base = observed ?? {
+    name: ctx.lbName,
+    location: ctx.input.settings.location,
+    sku: { ...STANDARD_REGIONAL_SKU },
+  };
   return {
     kind: 'put-load-balancer',
     phase,

@@ -24,10 +24,10 @@ import { primarySubnetOfNic, primarySubnetOfVmss, type PoolMembers } from './res
 /** The member steps, and what the members reference once they are applied. */
 export interface MemberEdits {
   readonly steps: readonly PlanStep[];
-  /** Keys of the prefixes VMSS ipConfigs allocate from afterwards. */
-  readonly prefixRefsAfter: ReadonlySet<string>;
-  /** Keys of the public IPs NIC ipConfigs reference afterwards. */
-  readonly pipRefsAfter: ReadonlySet<string>;
+  /** Keys of the prefixes VMSS ipConfigs allocate from afterwards (computed when first asked). */
+  readonly prefixRefsAfter: () => ReadonlySet<string>;
+  /** Keys of the public IPs NIC ipConfigs reference afterwards (computed when first asked). */
+  readonly pipRefsAfter: () => ReadonlySet<string>;
   /** `<instanceId>/<ipconfig name>`, lower case: VMSS-allocated addresses this plan releases. */
   readonly releasedInstanceIpConfigs: ReadonlySet<string>;
   /** Some member's ipConfig is still in the pool's backend pool afterwards. */
@@ -42,10 +42,12 @@ export function planMemberEdits(ctx: PlanContext, members: PoolMembers, decision
     if (members.nicPool) planNics(ctx, members, decisions, acc);
   }
   planStrays(ctx, members, decisions, acc);
+  let prefixRefs: Set<string> | undefined;
+  let pipRefs: Set<string> | undefined;
   return {
     steps: acc.steps,
-    prefixRefsAfter: acc.prefixRefsAfter,
-    pipRefsAfter: acc.pipRefsAfter,
+    prefixRefsAfter: () => (prefixRefs ??= acc.prefixRefs()),
+    pipRefsAfter: () => (pipRefs ??= acc.pipRefs()),
     releasedInstanceIpConfigs: acc.released,
     membersReferenceBackend: acc.referencesBackend,
   };
@@ -54,32 +56,48 @@ export function planMemberEdits(ctx: PlanContext, members: PoolMembers, decision
 /** What the member sub-planners collect (local to one plan). */
 class Accumulator {
   readonly steps: PlanStep[] = [];
-  readonly prefixRefsAfter = new Set<string>();
-  readonly pipRefsAfter = new Set<string>();
   readonly released = new Set<string>();
   referencesBackend = false;
+  private readonly vmssLists: (readonly VmssIpConfiguration[])[] = [];
+  private readonly nicLists: (readonly NicIpConfiguration[])[] = [];
 
   constructor(private readonly backendId: string) {}
 
-  /** Records a VMSS model's or instance's final ipConfigs: prefixes they allocate from, membership. */
+  /** Records a VMSS model's or instance's final ipConfigs. */
   finalVmss(list: readonly VmssIpConfiguration[]): void {
-    for (const ipc of list) {
-      const prefix = ipc.publicIPAddressConfiguration?.publicIPPrefix?.id;
-      if (prefix !== undefined) this.prefixRefsAfter.add(armIdKey(prefix));
-    }
+    this.vmssLists.push(list);
     this.membership(list);
   }
 
-  /** Records a NIC's final ipConfigs: public IPs they reference, membership. */
+  /** Records a NIC's final ipConfigs. */
   finalNic(list: readonly NicIpConfiguration[]): void {
-    for (const ipc of list) {
-      const pip = ipc.publicIPAddress?.id;
-      if (pip !== undefined) this.pipRefsAfter.add(armIdKey(pip));
-    }
+    this.nicLists.push(list);
     this.membership(list);
   }
 
-  private membership(list: readonly { readonly loadBalancerBackendAddressPools?: readonly SubResourceRef[] }[]): void {
+  prefixRefs(): Set<string> {
+    const refs = new Set<string>();
+    for (const list of this.vmssLists)
+      for (const ipc of list) {
+        const prefix = ipc.publicIPAddressConfiguration?.publicIPPrefix?.id;
+        if (prefix !== undefined) refs.add(armIdKey(prefix));
+      }
+    return refs;
+  }
+
+  pipRefs(): Set<string> {
+    const refs = new Set<string>();
+    for (const list of this.nicLists)
+      for (const ipc of list) {
+        const pip = ipc.publicIPAddress?.id;
+        if (pip !== undefined) refs.add(armIdKey(pip));
+      }
+    return refs;
+  }
+
+  private membership(
+    list: readonly { readonly loadBalancerBackendAddressPools?: readonly SubResourceRef[] }[],
+  ): void {
     if (this.referencesBackend) return;
     this.referencesBackend = list.some((ipc) =>
       (ipc.loadBalancerBackendAddressPools ?? []).some((p) => sameId(p.id, this.backendId)),
@@ -116,10 +134,17 @@ function planVmss(ctx: PlanContext, members: PoolMembers, decisions: Decisions, 
   for (const { vm, primaryNic } of members.instances) {
     const configsOfVm = vm.networkProfileConfiguration?.networkInterfaceConfigurations;
     if (configsOfVm === undefined) continue; // not a Uniform instance model egret can edit
-    const edit = editVmssNetworkConfigs(configsOfVm, table, vmssDesire(primarySubnetOfVmss(configsOfVm)), options);
+    const edit = editVmssNetworkConfigs(
+      configsOfVm,
+      table,
+      vmssDesire(primarySubnetOfVmss(configsOfVm)),
+      options,
+    );
     for (const list of edit.ipConfigLists) acc.finalVmss(list);
     for (const name of edit.released) acc.released.add(`${vm.instanceId}/${name}`.toLowerCase());
-    const force = edit.changed ? undefined : forceReason(vm.provisioningState, primaryNic, edit.ipConfigLists, table);
+    const force = edit.changed
+      ? undefined
+      : forceReason(vm.provisioningState, primaryNic, edit.ipConfigLists, table);
     if (!edit.changed && force === undefined) continue;
     acc.steps.push({
       kind: 'put-vmss-instance',
@@ -127,7 +152,11 @@ function planVmss(ctx: PlanContext, members: PoolMembers, decisions: Decisions, 
       resourceId: vm.id,
       vmssName: vmss.name,
       instanceId: vm.instanceId,
-      uids: stepUids(edit.touched, force !== undefined || edit.membershipChanged ? edit.ipConfigLists : [], table),
+      uids: stepUids(
+        edit.touched,
+        force !== undefined || edit.membershipChanged ? edit.ipConfigLists : [],
+        table,
+      ),
       reasons: force === undefined ? edit.reasons : [`force: ${force}`],
       ...ifMatch(vm.etag),
       ...(force === undefined ? {} : { force }),
@@ -146,12 +175,17 @@ function planNics(ctx: PlanContext, members: PoolMembers, decisions: Decisions, 
   const table = decisions.intents;
   for (const nic of members.nics) {
     const hash = ctx.nicHash(nic.name);
-    const desire = nicDesire(primarySubnetOfNic(nic), (prefixName) => ctx.pipIdPrefix + `${prefixName}-${hash}`);
+    const desire = nicDesire(
+      primarySubnetOfNic(nic),
+      (prefixName) => ctx.pipIdPrefix + `${prefixName}-${hash}`,
+    );
     const edit = editIpConfigs(nic.ipConfigurations ?? [], table, ctx.input.settings.orphans, desire);
     const membership = editMembership(edit.list, ctx.backendId);
     acc.finalNic(membership.list);
     const changed = edit.changed || membership.changed;
-    const force = changed ? undefined : forceReason(nic.provisioningState, nic, [membership.list], table);
+    const force = changed
+      ? undefined
+      : forceReason(nic.provisioningState, nic, [membership.list], table, edit);
     if (!changed && force === undefined) continue;
     acc.steps.push({
       kind: 'put-network-interface',
@@ -169,7 +203,12 @@ function planNics(ctx: PlanContext, members: PoolMembers, decisions: Decisions, 
 /** Strays: remove every configuration's ipConfig (orphans as the policy says) and the membership; never add. */
 function planStrays(ctx: PlanContext, members: PoolMembers, decisions: Decisions, acc: Accumulator): void {
   for (const nic of members.strays) {
-    const edit = editIpConfigs(nic.ipConfigurations ?? [], decisions.intents, ctx.input.settings.orphans, STRAY);
+    const edit = editIpConfigs(
+      nic.ipConfigurations ?? [],
+      decisions.intents,
+      ctx.input.settings.orphans,
+      STRAY,
+    );
     const membership = editMembership(edit.list, ctx.backendId);
     acc.finalNic(membership.list);
     if (!edit.changed && !membership.changed) continue;

@@ -3,7 +3,7 @@
  * `removing` while anything of it is observed in Azure (ipConfig, rule, probe, managed prefix, a
  * per-NIC public IP of its prefix) and `removed` once nothing is.
  */
-import { armIdKey, publicIpPrefixId } from '../armId.js';
+import { armIdKey } from '../armId.js';
 import type { PublicIpAddress } from '../observed.js';
 import type { ConfigurationOutcome } from '../plan.js';
 import type { PlannedConfiguration } from '../planPool.js';
@@ -59,7 +59,8 @@ interface ArtefactIndex {
 function indexArtefacts(ctx: PlanContext, members: PoolMembers): ArtefactIndex {
   const ipConfigs = new Set<string>();
   const addNames = (lists: readonly (readonly { readonly name?: string }[])[]): void => {
-    for (const l of lists) for (const ipc of l) if (ipc.name !== undefined) ipConfigs.add(ipc.name.toLowerCase());
+    for (const l of lists)
+      for (const ipc of l) if (ipc.name !== undefined) ipConfigs.add(ipc.name.toLowerCase());
   };
   const m = ctx.input.members;
   if (m.kind === 'vmss') {
@@ -67,7 +68,9 @@ function indexArtefacts(ctx: PlanContext, members: PoolMembers): ArtefactIndex {
     addNames(model.map((n) => n.ipConfigurations ?? []));
     for (const i of m.instances)
       addNames(
-        (i.vm.networkProfileConfiguration?.networkInterfaceConfigurations ?? []).map((n) => n.ipConfigurations ?? []),
+        (i.vm.networkProfileConfiguration?.networkInterfaceConfigurations ?? []).map(
+          (n) => n.ipConfigurations ?? [],
+        ),
       );
   } else addNames(members.managedNics.map((n) => n.ipConfigurations ?? []));
   const names = (xs: readonly { readonly name?: string }[] | undefined): Set<string> =>
@@ -98,7 +101,7 @@ function hasArtefacts(
   if (index.ipConfigs.has(ipConfigName.toLowerCase())) return true;
   const uid = c.uid.toLowerCase();
   if (index.rules.has(uid) || index.probes.has(uid)) return true;
-  if (index.prefixes.has(builtIdKey(publicIpPrefixId(ctx.pipLocation, ipConfigName)))) return true;
+  if (index.prefixes.has(builtIdKey(ctx.prefixIdPrefix + ipConfigName))) return true;
   if (prefix === undefined) return false;
   for (const nic of members.managedNics)
     for (const pip of index.pipsByName.get(ctx.nicPip(prefix.name, nic.name).name.toLowerCase()) ?? [])

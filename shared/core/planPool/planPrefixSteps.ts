@@ -3,7 +3,7 @@
  * that no longer use their managed prefix (deleted, private mode, BYO) once every address allocated
  * from it is released by this plan and no ipConfig allocates from it afterwards.
  */
-import { armIdKey, publicIpPrefixId } from '../armId.js';
+import { armIdKey } from '../armId.js';
 import type { ObservedPoolMembers } from '../observed.js';
 import type { PlanStep } from '../plan.js';
 import { STANDARD_REGIONAL_SKU, managedResourceName } from '../wellKnown.js';
@@ -44,7 +44,7 @@ export function planPrefixDeletions(
   ctx: PlanContext,
   p: {
     /** Keys of the prefixes VMSS ipConfigs allocate from after the member edits. */
-    readonly prefixRefsAfter: ReadonlySet<string>;
+    readonly prefixRefsAfter: () => ReadonlySet<string>;
     /** Keys of the per-NIC public IPs this plan deletes. */
     readonly deletedPips: ReadonlySet<string>;
     /** `<instanceId>/<ipconfig name>`, lower case: VMSS-allocated addresses this plan releases. */
@@ -64,12 +64,14 @@ export function planPrefixDeletions(
   };
   for (const c of ctx.configs) {
     const managedActive =
-      c.state.kind === 'present' && c.state.egress.kind === 'public' && c.state.egress.prefix.kind === 'managed';
+      c.state.kind === 'present' &&
+      c.state.egress.kind === 'public' &&
+      c.state.egress.prefix.kind === 'managed';
     if (managedActive) continue;
-    const id = publicIpPrefixId(ctx.pipLocation, managedResourceName(c.uid));
+    const id = ctx.prefixIdPrefix + managedResourceName(c.uid);
     const key = builtIdKey(id);
     const observed = ctx.prefixesByKey.get(key);
-    if (observed === undefined || p.prefixRefsAfter.has(key)) continue;
+    if (observed === undefined || p.prefixRefsAfter().has(key)) continue;
     const released = (observed.publicIPAddresses ?? []).every(
       (ref) =>
         ref.id === undefined ||

@@ -53,7 +53,10 @@ export function desiredPublicIps(
 }
 
 /** The PUTs of the desired public IPs that do not exist yet, by key. */
-export function planPublicIpCreations(ctx: PlanContext, desired: ReadonlyMap<string, DesiredPip>): PlanStep[] {
+export function planPublicIpCreations(
+  ctx: PlanContext,
+  desired: ReadonlyMap<string, DesiredPip>,
+): PlanStep[] {
   const steps: PlanStep[] = [];
   for (const [key, pip] of [...desired].sort(([a], [b]) => cmp(a, b))) {
     if (ctx.pipsByKey.has(key)) continue;
@@ -86,12 +89,12 @@ export function planPublicIpDeletions(
     /** Keys of the prefixes blocked configurations keep. */
     readonly heldPrefixes: ReadonlySet<string>;
     /** Keys of the public IPs member ipConfigs reference after the member edits. */
-    readonly pipRefsAfter: ReadonlySet<string>;
+    readonly pipRefsAfter: () => ReadonlySet<string>;
   },
 ): { readonly steps: readonly PlanStep[]; readonly deleted: ReadonlySet<string> } {
   const steps: PlanStep[] = [];
   const deleted = new Set<string>();
-  if (!members.nicPool) return { steps, deleted };
+  if (!members.nicPool || ctx.input.publicIps.length === 0) return { steps, deleted };
   // The first managed NIC per name hash: a per-NIC public IP is `<prefix name>-<hash of the NIC name>`.
   const nicByHash = new Map<string, true>();
   for (const nic of members.managedNics) nicByHash.set(ctx.nicHash(nic.name), true);
@@ -101,7 +104,9 @@ export function planPublicIpDeletions(
     const key = armIdKey(prefix.id);
     uidsByPrefix.set(key, [...(uidsByPrefix.get(key) ?? []), uid]);
   }
-  const pips = ctx.input.publicIps.map((pip) => ({ pip, key: armIdKey(pip.id) })).sort((a, b) => cmp(a.key, b.key));
+  const pips = ctx.input.publicIps
+    .map((pip) => ({ pip, key: armIdKey(pip.id) }))
+    .sort((a, b) => cmp(a.key, b.key));
   for (const { pip, key } of pips) {
     if (p.desired.has(key) || pip.publicIPPrefix?.id === undefined) continue;
     const prefixKey = armIdKey(pip.publicIPPrefix.id);
@@ -110,7 +115,7 @@ export function planPublicIpDeletions(
     const name = pip.name.toLowerCase();
     const owned = name.startsWith(`${prefixName}-`) && nicByHash.has(name.slice(prefixName.length + 1));
     if (!owned) continue; // not egret's, or another pool's
-    if (p.pipRefsAfter.has(key)) continue; // still referenced by an ipConfig that stays
+    if (p.pipRefsAfter().has(key)) continue; // still referenced by an ipConfig that stays
     const attached = pip.ipConfiguration?.id;
     if (attached !== undefined && !isChildOfAny(attached, nicKeys)) continue;
     deleted.add(key);
