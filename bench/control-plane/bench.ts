@@ -25,7 +25,7 @@ import {
 } from './eventsBench.js';
 import type { WorkerMemory } from './functionsWorker.js';
 import { canCollect } from './measure.js';
-import { benchPlanner, PLANNER_GRID, type PlannerRow } from './plannerBench.js';
+import { benchPlanner, ipConfigurationsOf, PLANNER_GRID, type PlannerRow } from './plannerBench.js';
 import { fmt, MiB, renderTable } from './table.js';
 import { UPSTREAM_CREATE_FORMULA, UPSTREAM_FLOOR_FORMULA, UPSTREAM_RESYNC_FORMULA } from './upstreamModel.js';
 
@@ -191,6 +191,8 @@ function report(): string {
           'state',
           'plan steps',
           'ms/plan (median)',
+          'µs per 1,000 ipConfigs',
+          'CPU ms/plan',
           'plans/s',
           'max ms',
           'input heap MiB',
@@ -203,6 +205,8 @@ function report(): string {
           r.state,
           r.steps,
           fmt(r.timing.medianMs, 2),
+          fmt((r.timing.medianMs * 1e6) / ipConfigurationsOf(r), 0),
+          fmt(r.cpuMs, 2),
           fmt(r.timing.perSecond),
           fmt(r.timing.maxMs, 1),
           fmt(r.inputHeapMiB, 2),
@@ -212,7 +216,9 @@ function report(): string {
     );
     out.push(
       "scratch: nothing exists in Azure yet; steady: the scratch plan applied (the planner tests' ARM model), " +
-        're-planned — checked empty.',
+        're-planned — checked empty. µs per 1,000 ipConfigs: the median over M × N (egret ipConfigurations of ' +
+        'the pool); flat across N means the planner is linear in them. CPU ms/plan: process CPU time per plan, ' +
+        'which the load of other processes inflates less than wall-clock time.',
       'A VMSS pool in public mode is capped by its prefix (/28 = 16 instances), so M = 100 is a VirtualMachines ' +
         "pool in private mode. N = 1000 exceeds Azure's 256 IP configurations per NIC (a pool holds at most " +
         '255 configurations): it shows how the planner scales, not a deployable pool. M = 16 × N = 1000 is ' +

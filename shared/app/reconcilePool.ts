@@ -59,6 +59,7 @@ import {
 import { nextLocalRevision } from '../core/configVersion.js';
 import { errorMessage, isEgretError, TransientError } from '../core/errors.js';
 import { publicIpPrefixId } from '../core/armId.js';
+import { failedConfigurations, stepsConcerning } from '../core/failedConfigurations.js';
 import type { Plan, PlanStep } from '../core/plan.js';
 import { planLeftovers, type LeftoversPlan } from '../core/planLeftovers.js';
 import { planPool } from '../core/planPool.js';
@@ -391,7 +392,10 @@ async function reconcileRound(
     if (leaseLost) return { kind: 'lease-lost' };
     world = await observe();
     current = await plan(world);
-    const assessed = assessApplyReport(report, { retryBaseMs: input.tunables.retryBaseMs });
+    const assessed = assessApplyReport(report, {
+      retryBaseMs: input.tunables.retryBaseMs,
+      configurations: prepared.planned.map((c) => c.uid),
+    });
     if (assessed.kind === 'completed') continue;
     if (assessed.kind === 'conflict') {
       const { step } = assessed;
@@ -408,11 +412,11 @@ async function reconcileRound(
   }
 
   // ---- status ----
-  const pending = (e: Entry): readonly PlanStep[] => concernedSteps(current, e, entries);
   for (const e of entries) {
     const outcome = current.outcomes.find((o) => o.uid === e.config.uid);
-    const steps = e.deleting ? [] : pending(e);
+    const steps = e.deleting ? [] : stepsConcerning(current.steps, e.config.uid);
     const problem = statusProblemOf({
+      uid: e.config.uid,
       ...(e.problem === undefined ? {} : { problem: e.problem }),
       ...(steps.length === 0 ? {} : { waitingFor: summarize(steps) }),
       ...(failure === undefined ? {} : { failure }),
@@ -704,22 +708,6 @@ async function renew(deps: ReconcileDeps, input: RoundInput, signal: AbortSignal
     if (isEgretError(e) && e.code === 'ConflictError') return false;
     throw e;
   }
-}
-
-/**
- * The steps of a plan that concern one configuration: those whose reasons name it (uid, or
- * namespace/name), plus pool-wide steps that name no configuration (forced re-PUTs, backend membership).
- */
-function concernedSteps(plan: Plan, e: Entry, all: readonly Entry[]): readonly PlanStep[] {
-  const names = (x: Entry): readonly string[] => [
-    x.config.uid.toLowerCase(),
-    `${x.config.namespace}/${x.config.name}`.toLowerCase(),
-  ];
-  return plan.steps.filter((s) => {
-    const text = s.reasons.join('\n').toLowerCase();
-    if (names(e).some((n) => text.includes(n))) return true;
-    return !all.some((x) => names(x).some((n) => text.includes(n)));
-  });
 }
 
 function summarize(steps: readonly PlanStep[]): string {

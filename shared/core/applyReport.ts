@@ -3,6 +3,7 @@
  * re-exports the types) and the decisions a reconcile round takes from it: go on, re-observe after a
  * conflict, or end the round failed with a retry delay; and what a configuration's status then says.
  */
+import { failedConfigurations } from './failedConfigurations.js';
 import type { ConfigurationProblem } from './preparePool.js';
 import type { PlanPhase, PlanStepKind } from './plan.js';
 
@@ -30,6 +31,8 @@ export interface StepReport {
   readonly phase: PlanPhase;
   readonly kind: PlanStepKind;
   readonly resourceId: string;
+  /** The step's `uids`: the configurations it serves (core `failedConfigurations` maps failures to them). */
+  readonly uids: readonly string[];
   readonly outcome: StepOutcome;
 }
 
@@ -50,6 +53,8 @@ export interface RoundFailure {
   readonly retryAfterMs?: number;
   /** At least this long before the retry (refused or failed writes: a person or a fix must act). */
   readonly minDelayMs?: number;
+  /** The configurations the failed writes served (core failedConfigurations); absent: every one. */
+  readonly uids?: readonly string[];
 }
 
 /** What a round does after applying a plan. */
@@ -68,7 +73,11 @@ export type ApplyAssessment =
  */
 export function assessApplyReport(
   report: ApplyPlanReport,
-  options: { readonly retryBaseMs: number },
+  options: {
+    readonly retryBaseMs: number;
+    /** The uids of the planned configurations, for attributing the failure. */
+    readonly configurations: readonly string[];
+  },
 ): ApplyAssessment {
   if (report.completed) return { kind: 'completed' };
   const failed = report.steps.filter((s) => s.outcome.kind !== 'ok' && s.outcome.kind !== 'skipped');
@@ -81,6 +90,7 @@ export function assessApplyReport(
     failure: {
       reason: 'AzureError',
       message: `${worst.kind} ${worst.resourceId}: ${describeStepOutcome(outcome)}`,
+      uids: failedConfigurations(report.steps, options.configurations),
       ...(outcome.kind === 'transient'
         ? outcome.retryAfterMs === undefined
           ? {}
@@ -120,13 +130,15 @@ export function describeStepOutcome(outcome: StepOutcome): string {
  * or `Reconciling`; else none.
  */
 export function statusProblemOf(input: {
+  readonly uid: string;
   readonly problem?: ConfigurationProblem;
   readonly waitingFor?: string;
   readonly failure?: RoundFailure;
 }): ConfigurationProblem | undefined {
   if (input.problem !== undefined) return input.problem;
   if (input.waitingFor === undefined) return undefined;
-  return input.failure === undefined
+  const failed = input.failure !== undefined && (input.failure.uids?.includes(input.uid) ?? true);
+  return input.failure === undefined || !failed
     ? { reason: 'Reconciling', message: `waiting for Azure: ${input.waitingFor}` }
     : { reason: input.failure.reason, message: input.failure.message };
 }

@@ -100,10 +100,46 @@ export function formatArmId(parts: ArmIdParts): string {
   return `/subscriptions/${parts.subscriptionId}/resourceGroups/${parts.resourceGroup}/providers/${parts.provider}${pairs}`;
 }
 
-/** The comparison key of an id: ARM treats ids case-insensitively, so does egret. */
+/**
+ * The comparison key of an id: ARM treats ids case-insensitively, so does egret. It is the lower-case
+ * canonical id when `id` parses (see {@link parseArmId}), else the trimmed id in lower case. The
+ * canonical id differs from the trimmed input only in the case of its keywords and in trailing
+ * slashes, so the key is computed without building the parsed id (planners call this per ipConfig).
+ */
 export function armIdKey(id: string): string {
-  const parsed = parseArmId(id);
-  return (parsed.kind === 'ok' ? parsed.resource.id : id.trim()).toLowerCase();
+  // Lower-casing first: it keeps slashes and white space where they are (it may change lengths).
+  const lower = id.toLowerCase().trim();
+  let end = lower.length;
+  while (end > 1 && lower.charCodeAt(end - 1) === 47 /* / */) end--;
+  return isArmIdShape(lower, end) ? lower.slice(0, end) : lower;
+}
+
+/**
+ * True when `lower.slice(0, end)` (lower case, trimmed, no trailing slash) has the shape
+ * {@link parseArmId} accepts: `/subscriptions/s/resourcegroups/g/providers/p` and then `type/name`
+ * pairs, no empty segment, no `providers` type.
+ */
+function isArmIdShape(lower: string, end: number): boolean {
+  if (lower.charCodeAt(0) !== 47) return false;
+  let segment = 0;
+  let start = 1;
+  for (;;) {
+    let slash = lower.indexOf('/', start);
+    if (slash < 0 || slash > end) slash = end;
+    if (slash === start) return false; // an empty segment
+    const word = segment === 0 || segment === 2 || segment === 4 || (segment >= 6 && segment % 2 === 0);
+    if (word) {
+      const text = lower.slice(start, slash);
+      if (segment === 0 && text !== 'subscriptions') return false;
+      if (segment === 2 && text !== 'resourcegroups') return false;
+      if (segment === 4 && text !== 'providers') return false;
+      if (segment >= 6 && text === 'providers') return false;
+    }
+    segment++;
+    if (slash >= end) break;
+    start = slash + 1;
+  }
+  return segment >= 8 && segment % 2 === 0;
 }
 
 /** True when two ids name the same resource. */

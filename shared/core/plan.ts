@@ -50,7 +50,16 @@ interface StepBase {
   readonly phase: PlanPhase;
   /** The ARM id of the one resource this step writes. */
   readonly resourceId: string;
-  /** Human-readable reasons, sorted (for logs and audit). */
+  /**
+   * The uids of the configurations this write is made for, sorted: those whose Azure resources it
+   * creates, changes or removes (a shared resource — the ILB, a VMSS model or instance, a NIC — lists
+   * every one whose part of it the write changes; a forced re-PUT or a backend-membership change lists
+   * every configuration with an ipConfig on the member). Empty when it serves none of the pool's
+   * configurations (e.g. it removes an orphan): such a step concerns the whole pool. Facts for
+   * {@link stepsConcerning} and {@link failedConfigurations}; `reasons` are for people only.
+   */
+  readonly uids: readonly string[];
+  /** Human-readable reasons, sorted (for logs and audit; never parsed). */
   readonly reasons: readonly string[];
 }
 

@@ -63,7 +63,7 @@ export function planLeftovers(input: LeftoversInput): LeftoversPlan {
       blockers.push(pip.id);
       continue;
     }
-    steps.push(deletion('delete-public-ip', 'delete-public-ips', pip, `public IP of ${who}`));
+    steps.push(deletion('delete-public-ip', 'delete-public-ips', pip, c.uid, `public IP of ${who}`));
   }
   const deleted = new Set(steps.map((s) => armIdKey(s.resourceId)));
   const blocked = new Set(blockers.map(armIdKey));
@@ -73,7 +73,9 @@ export function planLeftovers(input: LeftoversInput): LeftoversPlan {
     blockers.push(ref.id);
   }
   if (blockers.length === 0)
-    steps.push(deletion('delete-public-ip-prefix', 'delete-prefixes', prefix, `managed prefix of ${who}`));
+    steps.push(
+      deletion('delete-public-ip-prefix', 'delete-prefixes', prefix, c.uid, `managed prefix of ${who}`),
+    );
   return result(blockers.sort(), steps);
 }
 
@@ -82,12 +84,14 @@ function deletion(
   kind: 'delete-public-ip' | 'delete-public-ip-prefix',
   phase: 'delete-public-ips' | 'delete-prefixes',
   resource: { readonly id: string; readonly etag?: string },
+  uid: string,
   what: string,
 ): PlanStep {
   return {
     kind,
     phase,
     resourceId: resource.id,
+    uids: [uid],
     reasons: [`${what}, which is being deleted and has no pool`],
     ...(resource.etag === undefined ? {} : { ifMatch: resource.etag }),
   };

@@ -19,6 +19,7 @@ const step = (outcome: StepOutcome, name = 'nic-0'): StepReport => ({
   phase: 'members',
   kind: 'put-network-interface',
   resourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/${name}`,
+  uids: ['u1'],
   outcome,
 });
 const report = (steps: readonly StepReport[]): ApplyPlanReport => ({
@@ -52,6 +53,7 @@ describe('assessApplyReport', () => {
         kind: 'failed',
         failure: {
           reason: 'AzureError',
+          uids: ['u1'],
           message: `put-network-interface ${throttled.resourceId}: TooManyRequests: slow down`,
           retryAfterMs: 7000,
         },
@@ -64,6 +66,7 @@ describe('assessApplyReport', () => {
         kind: 'failed',
         failure: {
           reason: 'AzureError',
+          uids: ['u1'],
           message: `put-network-interface ${full.resourceId}: SubnetIsFull: no room`,
           minDelayMs: 30_000,
         },
@@ -76,6 +79,7 @@ describe('assessApplyReport', () => {
         kind: 'failed',
         failure: {
           reason: 'AzureError',
+          uids: ['u1'],
           message: `put-network-interface ${bug.resourceId}: InvariantError (InvalidParameter): bad body`,
           minDelayMs: 30_000,
         },
@@ -83,25 +87,36 @@ describe('assessApplyReport', () => {
     ],
   ];
   for (const [name, steps, expected] of cases)
-    it(name, () => assert.deepEqual(assessApplyReport(report(steps), { retryBaseMs: 2000 }), expected));
+    it(name, () =>
+      assert.deepEqual(
+        assessApplyReport(report(steps), { retryBaseMs: 2000, configurations: ['u1', 'u2'] }),
+        expected,
+      ),
+    );
 });
 
 describe('statusProblemOf', () => {
   const failure = { reason: 'AzureError' as const, message: 'put-vmss gw: SubnetIsFull: no room' };
   const own = { reason: 'InvalidSpec' as const, message: 'spec: bad' };
+  const uid = 'u1';
   const cases: [string, Parameters<typeof statusProblemOf>[0], unknown][] = [
-    ['nothing pending', {}, undefined],
-    ['nothing pending after a failure: not this configuration’s', { failure }, undefined],
+    ['nothing pending', { uid }, undefined],
+    ['nothing pending after a failure: not this configuration’s', { uid, failure }, undefined],
     [
       'writes pending',
-      { waitingFor: 'put-vmss gw' },
+      { uid, waitingFor: 'put-vmss gw' },
       { reason: 'Reconciling', message: 'waiting for Azure: put-vmss gw' },
     ],
-    ['writes pending after a failure', { waitingFor: 'put-vmss gw', failure }, failure],
-    ['its own problem wins', { problem: own, waitingFor: 'put-vmss gw', failure }, own],
+    ['writes pending after a failure', { uid, waitingFor: 'put-vmss gw', failure }, failure],
+    [
+      'writes pending after another configuration’s failure: still Reconciling',
+      { uid, waitingFor: 'put-vmss gw', failure: { ...failure, uids: ['u2'] } },
+      { reason: 'Reconciling', message: 'waiting for Azure: put-vmss gw' },
+    ],
+    ['its own problem wins', { uid, problem: own, waitingFor: 'put-vmss gw', failure }, own],
     [
       'not converged',
-      { waitingFor: 'x', failure: notConverged({ passes: 5, stepsLeft: 2 }) },
+      { uid, waitingFor: 'x', failure: notConverged({ passes: 5, stepsLeft: 2 }) },
       {
         reason: 'Reconciling',
         message: 'not converged after 5 passes; 2 writes still planned',

@@ -70,6 +70,7 @@ export async function applyPlan(plan: Plan, options: ApplyPlanOptions): Promise<
     phase: step.phase,
     kind: step.kind,
     resourceId: step.resourceId,
+    uids: step.uids,
     outcome: outcomes.get(step) ?? { kind: 'skipped' },
   }));
   return {

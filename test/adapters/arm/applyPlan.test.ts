@@ -20,11 +20,12 @@ import type { AppliedStep, ArmWriteRecord, ArmWriter } from '../../../shared/por
 
 const step = (phase: PlanPhase, name: string): PlanStep =>
   phase === 'delete-prefixes'
-    ? { kind: 'delete-public-ip-prefix', phase, resourceId: `/p/${name}`, reasons: [`why ${name}`] }
+    ? { kind: 'delete-public-ip-prefix', phase, resourceId: `/p/${name}`, uids: [], reasons: [`why ${name}`] }
     : {
         kind: 'delete-public-ip',
         phase,
         resourceId: `/ip/${name}`,
+        uids: [],
         reasons: [`why ${name}`],
         ifMatch: 'W/"1"',
       };

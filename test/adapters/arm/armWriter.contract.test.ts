@@ -97,6 +97,7 @@ describe('ArmWriter against the ARM stand-in', () => {
       kind: 'put-network-interface',
       phase: 'members',
       resourceId: nic.id,
+      uids: [],
       reasons: ['test'],
       ...(ifMatch === undefined ? {} : { ifMatch }),
       body: { ...nic, ipConfigurations },
@@ -126,6 +127,7 @@ describe('ArmWriter against the ARM stand-in', () => {
       kind: 'put-public-ip-prefix',
       phase: 'create-prefixes',
       resourceId: ids.prefix,
+      uids: [],
       reasons: ['test'],
       body: {
         name: 'egressgateway-w1',
@@ -144,6 +146,7 @@ describe('ArmWriter against the ARM stand-in', () => {
         kind: 'put-public-ip-prefix',
         phase: 'create-prefixes',
         resourceId: ids.prefix,
+        uids: [],
         reasons: ['test'],
         body: {
           name: 'egressgateway-w1',
@@ -161,6 +164,7 @@ describe('ArmWriter against the ARM stand-in', () => {
       kind: 'put-public-ip',
       phase: 'create-public-ips',
       resourceId: ids.pip,
+      uids: [],
       reasons: ['test'],
       body: {
         name: 'egressgateway-w1-nic',
@@ -239,6 +243,7 @@ describe('ArmWriter against the ARM stand-in', () => {
       kind: 'put-load-balancer',
       phase: 'lb-before-members',
       resourceId: ids.lb,
+      uids: [],
       reasons: ['test'],
       body: body(),
     });
@@ -249,6 +254,7 @@ describe('ArmWriter against the ARM stand-in', () => {
         kind: 'put-load-balancer',
         phase: 'lb-after-members',
         resourceId: ids.lb,
+        uids: [],
         reasons: ['test'],
         ...(ifMatch === undefined ? {} : { ifMatch }),
         body: {
@@ -269,6 +275,7 @@ describe('ArmWriter against the ARM stand-in', () => {
         kind: 'delete-load-balancer',
         phase: 'lb-after-members',
         resourceId: ids.lb,
+        uids: [],
         reasons: ['test'],
         ifMatch: lb.etag ?? '',
       }),
@@ -278,6 +285,7 @@ describe('ArmWriter against the ARM stand-in', () => {
       kind: 'delete-load-balancer',
       phase: 'lb-after-members',
       resourceId: ids.lb,
+      uids: [],
       reasons: ['test'],
       ifMatch: now?.etag ?? '',
     });
@@ -291,6 +299,7 @@ describe('ArmWriter against the ARM stand-in', () => {
         kind: 'delete-public-ip-prefix',
         phase: 'delete-prefixes',
         resourceId: ids.prefix,
+        uids: [],
         reasons: ['test'],
         ifMatch: prefix?.etag ?? '',
       }),
@@ -301,6 +310,7 @@ describe('ArmWriter against the ARM stand-in', () => {
       kind: 'delete-public-ip',
       phase: 'delete-public-ips',
       resourceId: ids.pip,
+      uids: [],
       reasons: ['test'],
       ifMatch: pip?.etag ?? '',
     });
@@ -309,6 +319,7 @@ describe('ArmWriter against the ARM stand-in', () => {
       kind: 'delete-public-ip-prefix',
       phase: 'delete-prefixes',
       resourceId: ids.prefix,
+      uids: [],
       reasons: ['test'],
       ifMatch: fresh?.etag ?? '',
     });
@@ -317,6 +328,7 @@ describe('ArmWriter against the ARM stand-in', () => {
       kind: 'delete-public-ip',
       phase: 'delete-public-ips',
       resourceId: ids.pip,
+      uids: [],
       reasons: ['test'],
     });
   });
@@ -328,6 +340,7 @@ describe('ArmWriter against the ARM stand-in', () => {
       kind: 'put-vmss',
       phase: 'vmss-model',
       resourceId: vmss.id,
+      uids: [],
       reasons: ['test'],
       ...(vmss.etag === undefined ? {} : { ifMatch: vmss.etag }),
       body: {
@@ -347,6 +360,7 @@ describe('ArmWriter against the ARM stand-in', () => {
         kind: 'put-vmss',
         phase: 'vmss-model',
         resourceId: vmss.id,
+        uids: [],
         reasons: ['test'],
         ifMatch: vmss.etag ?? '',
         body: vmss,
@@ -367,6 +381,7 @@ describe('ArmWriter against the ARM stand-in', () => {
       resourceId: first.id,
       vmssName: 'gw',
       instanceId: first.instanceId,
+      uids: [],
       reasons: ['test'],
       ...(first.etag === undefined ? {} : { ifMatch: first.etag }),
       body: {
@@ -392,6 +407,7 @@ describe('ArmWriter against the ARM stand-in', () => {
         resourceId: second.id,
         vmssName: 'gw',
         instanceId: second.instanceId,
+        uids: [],
         reasons: ['test'],
         body: second,
       });
@@ -401,6 +417,7 @@ describe('ArmWriter against the ARM stand-in', () => {
           kind: 'put-vmss',
           phase: 'vmss-model',
           resourceId: vmss.id,
+          uids: [],
           reasons: ['test'],
           ...(vmss.etag === undefined ? {} : { ifMatch: vmss.etag }),
           body: vmss,
@@ -495,6 +512,7 @@ describe('ArmWriter against the ARM stand-in', () => {
         resourceId: third.id,
         vmssName: 'gw',
         instanceId: third.instanceId,
+        uids: [],
         reasons: ['test'],
         ...(third.etag === undefined ? {} : { ifMatch: third.etag }),
         body: third,
@@ -532,6 +550,7 @@ describe('ArmWriter against the ARM stand-in', () => {
       kind: 'put-vmss',
       phase: 'vmss-model',
       resourceId: vmss.id,
+      uids: [],
       reasons: ['test'],
       ...(vmss.etag === undefined ? {} : { ifMatch: vmss.etag }),
       body: {
@@ -556,6 +575,7 @@ describe('ArmWriter against the ARM stand-in', () => {
           resourceId: vm.id,
           vmssName: 'gw',
           instanceId: vm.instanceId,
+          uids: [],
           reasons: ['test'],
           ...(vm.etag === undefined ? {} : { ifMatch: vm.etag }),
           body: {
@@ -610,6 +630,7 @@ describe('ArmWriter against the ARM stand-in', () => {
         kind: 'put-load-balancer',
         phase: 'lb-before-members',
         resourceId: ids.lb,
+        uids: [],
         reasons: ['test'],
         body: lb,
       }),
