@@ -149,6 +149,8 @@ describe('data path in network namespaces', { skip, timeout: 240_000 }, () => {
       assert.deepEqual(status?.readyGatewayConfigurations, [
         { staticGatewayConfiguration: `default/${A.name}`, interfaceName: 'wg-6000' },
         { staticGatewayConfiguration: `default/${B.name}`, interfaceName: 'wg-6001' },
+        { staticGatewayConfiguration: `default/${V6_STATIC.name}`, interfaceName: 'wg-6003' },
+        { staticGatewayConfiguration: `default/${V6_AZURE.name}`, interfaceName: 'wg-6004' },
       ]);
     },
   );
