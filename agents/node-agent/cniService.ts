@@ -32,6 +32,7 @@ import {
   POD_INGRESS_MARK,
   POD_NFT_TABLE,
   POD_WIREGUARD_LINK,
+  cidrsByFamily,
   planPodRoutes,
   renderPodIngressRules,
   routeArgs,
@@ -201,6 +202,12 @@ export class CniService {
         nodeExceptionCidrs: this.deps.nodeExceptionCidrs,
         clusterCidrs: this.deps.clusterCidrs,
       });
+      const unusable = cidrsByFamily(excludeCidrsOf(sgc)).unusable;
+      if (unusable.length > 0)
+        log.warn('excludeCidrs entries that are no CIDR are skipped', {
+          configuration: `${sgcRef.namespace}/${sgcRef.name}`,
+          entries: unusable.join(', '),
+        });
       for (const c of changes) {
         if (c.kind === 'delete') await this.ipd.ipTry(routeArgs(c), { netns });
         else await this.ipd.ip(routeArgs(c), { netns });

@@ -2,6 +2,7 @@
  * A gateway-annotated pod's network, as data (pure): which routes its namespace gets and the
  * ingress-reply rule set. Upstream's SetPodRoutes + addRoutingForIngress (reference §5.4).
  */
+import { parseCidrClearingHostBits } from '../../shared/core/cidr.js';
 import type { DefaultRoute } from '../../shared/core/staticGatewayConfiguration.js';
 import type { RouteInfo } from '../common/ip.js';
 
@@ -24,7 +25,30 @@ export type PodRouteChange =
       readonly via6?: string;
       readonly scopeLink?: boolean;
       readonly table?: number;
+      /** An IPv6 route (`ip -6`); IPv4 when absent. */
+      readonly ipv6?: true;
     };
+
+/** CIDRs split by family, canonical (host bits zero), sorted and distinct; `unusable` are not CIDRs. */
+export interface CidrsByFamily {
+  readonly ipv4: readonly string[];
+  readonly ipv6: readonly string[];
+  readonly unusable: readonly string[];
+}
+
+/** Splits CIDR texts by family (what `ip` needs to know before it is run, not after it fails). */
+export function cidrsByFamily(cidrs: readonly string[]): CidrsByFamily {
+  const ipv4 = new Set<string>();
+  const ipv6 = new Set<string>();
+  const unusable = new Set<string>();
+  for (const text of cidrs) {
+    // Host bits set: the network it names, as the validator normalised it (with a warning).
+    const parsed = parseCidrClearingHostBits(text.trim());
+    if (parsed.kind === 'invalid') unusable.add(text);
+    else (parsed.cidr.family === 4 ? ipv4 : ipv6).add(parsed.cidr.text);
+  }
+  return { ipv4: [...ipv4].sort(), ipv6: [...ipv6].sort(), unusable: [...unusable].sort() };
+}
 
 /**
  * Route changes for the pod namespace's main table, plus the ingress table.
@@ -36,6 +60,15 @@ export type PodRouteChange =
  * - `azureNetworking`: eth0 routes stay; only the configuration's `excludeCidrs` go through wg0
  *   (upstream's reading of `excludeCidrs` in this mode).
  * - Both: table 0x2222 `default via <gw> dev eth0` for replies to inbound connections.
+ *
+ * IPv6 entries (the API accepts them, as upstream's does): the tunnel carries IPv4 only (the gateways
+ * SNAT to IPv4 secondary addresses; Azure gives them no IPv6 egress) and egret leaves the pod's IPv6
+ * routes alone. So in `staticEgressGateway` an IPv6 exception already bypasses the gateway and needs no
+ * route; in `azureNetworking` an IPv6 destination the user sends "through the gateway" is routed
+ * `ip -6 … via fe80::1 dev wg0`, where the IPv4-only peer drops it: it fails closed rather than leave
+ * from the pod's own address. Upstream routes `<v6> via <IPv4 gateway>`, which netlink refuses, and
+ * every pod of the configuration fails its ADD. Entries that are no CIDR at all are skipped (the
+ * validator names them on the configuration's status); none of them fails an ADD.
  */
 export function planPodRoutes(input: {
   readonly mode: DefaultRoute;
@@ -52,13 +85,24 @@ export function planPodRoutes(input: {
     for (const r of input.eth0Routes) if (r.dev === eth0) out.push({ kind: 'delete', dst: r.dst, dev: eth0 });
     out.push({ kind: 'add', dst: `${gateway}/32`, dev: eth0, scopeLink: true });
     out.push({ kind: 'add', dst: '0.0.0.0/0', dev: POD_WIREGUARD_LINK, via6: GATEWAY_TUNNEL_NEXT_HOP });
-    const exceptions = [
-      ...new Set([...input.excludeCidrs, ...input.nodeExceptionCidrs, ...input.clusterCidrs]),
-    ].sort();
+    const exceptions = cidrsByFamily([
+      ...input.excludeCidrs,
+      ...input.nodeExceptionCidrs,
+      ...input.clusterCidrs,
+    ]).ipv4;
     for (const cidr of exceptions) out.push({ kind: 'add', dst: cidr, dev: eth0, via: gateway });
   } else {
-    for (const cidr of [...new Set(input.excludeCidrs)].sort())
+    const through = cidrsByFamily(input.excludeCidrs);
+    for (const cidr of through.ipv4)
       out.push({ kind: 'add', dst: cidr, dev: POD_WIREGUARD_LINK, via6: GATEWAY_TUNNEL_NEXT_HOP });
+    for (const cidr of through.ipv6)
+      out.push({
+        kind: 'add',
+        dst: cidr,
+        dev: POD_WIREGUARD_LINK,
+        via6: GATEWAY_TUNNEL_NEXT_HOP,
+        ipv6: true,
+      });
   }
   out.push({ kind: 'add', dst: '0.0.0.0/0', dev: eth0, via: gateway, table: POD_INGRESS_MARK });
   return out;
@@ -67,6 +111,13 @@ export function planPodRoutes(input: {
 /** `ip route` arguments of a change. */
 export function routeArgs(c: PodRouteChange): string[] {
   if (c.kind === 'delete') return ['route', 'del', c.dst, 'dev', c.dev];
+  if (c.ipv6 === true) {
+    const v6 = ['-6', 'route', 'replace', c.dst];
+    if (c.via6 !== undefined) v6.push('via', c.via6);
+    v6.push('dev', c.dev);
+    if (c.table !== undefined) v6.push('table', String(c.table));
+    return v6;
+  }
   const args = ['route', 'replace', c.dst];
   if (c.via !== undefined) args.push('via', c.via);
   if (c.via6 !== undefined) args.push('via', 'inet6', c.via6);

@@ -347,7 +347,7 @@ class KeptInformer {
 }
 
 /** Request options carrying an AbortSignal (client-node's typed API has no parameter for it). */
-function signalOptions(
+export function signalOptions(
   signal: AbortSignal,
   base?: ConfigurationOptions<ObservableMiddleware>,
 ): ConfigurationOptions<ObservableMiddleware> {
@@ -366,7 +366,7 @@ function signalOptions(
   };
 }
 
-function mergePatchOptions(signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
+export function mergePatchOptions(signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
   const setContentType: ObservableMiddleware = {
     pre: (context) => {
       context.setHeaderParam('Content-Type', PatchStrategy.MergePatch);
@@ -377,7 +377,7 @@ function mergePatchOptions(signal: AbortSignal): ConfigurationOptions<Observable
   return signalOptions(signal, { middleware: [setContentType], middlewareMergeStrategy: 'append' });
 }
 
-async function kube<T>(what: string, call: () => Promise<T>): Promise<T> {
+export async function kube<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {

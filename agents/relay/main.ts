@@ -9,8 +9,10 @@ import { ConfigError } from '../../shared/core/errors.js';
 import { createLogger } from '../common/logger.js';
 import { terminationSignal } from '../common/process.js';
 import { systemClock } from '../../shared/adapters/system/systemClock.js';
+import { createClientNodeEventSink } from './clientNodeEventSink.js';
 import { createClientNodeLeasePort, createClientNodeRelayCluster } from './clientNodeRelayCluster.js';
 import { createControlPlaneClient } from './controlPlaneClient.js';
+import { EventRecorder } from './eventRecorder.js';
 import { Relay } from './relay.js';
 import { describeRelayConfig, loadRelayConfig, type RelayConfig } from './relayConfig.js';
 import { createRelayMetrics } from './relayMetrics.js';
@@ -53,6 +55,12 @@ async function main(): Promise<number> {
     clock: systemClock,
     log,
     metrics,
+    events: new EventRecorder({
+      sink: createClientNodeEventSink({ kubeConfig }),
+      instance: config.identity,
+      clock: systemClock,
+      log,
+    }),
   });
   const server = await startRelayServer({
     host: config.server.host,

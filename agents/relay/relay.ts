@@ -37,6 +37,8 @@ import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import { Wakeup } from './wakeup.js';
 import type { ControlPlanePort } from './controlPlaneClient.js';
+import { deletedEvent, eventForStatusChange, type EventIntent } from './configurationEvents.js';
+import type { EventRecorder } from './eventRecorder.js';
 import { ForwardQueue, type WatchEventType } from './forwardQueue.js';
 import { ensureKeySecret, uidOfKeySecret } from './keySecrets.js';
 import { LeaseElector, type LeasePort } from './leaseElector.js';
@@ -79,6 +81,8 @@ export interface RelayOptions {
   readonly metrics: RelayMetrics;
   /** Jitter source (default Math.random). */
   readonly random?: () => number;
+  /** Records Kubernetes Events on configurations (none when absent). */
+  readonly events?: EventRecorder;
 }
 
 interface Term {
@@ -413,6 +417,7 @@ export class Relay {
         configuration: `${ref.namespace}/${ref.name}`,
         uid,
       });
+      await this.recordEvent(object, deletedEvent(), signal);
       return;
     }
 
@@ -476,6 +481,34 @@ export class Relay {
     this.written.set(metadata.uid, { resourceVersion: metadata.resourceVersion ?? '', status: desired });
     this.options.metrics.statusPatches.inc();
     this.options.log.debug('patched status', { configuration: `${metadata.namespace}/${metadata.name}` });
+    // What the user should hear about: the Ready transition this write made (configurationEvents.ts).
+    // Compared with what was there: our own last write when the cache has not delivered it yet.
+    const previous =
+      before !== undefined && before.resourceVersion === metadata.resourceVersion
+        ? (before.status as StaticGatewayConfiguration['status'])
+        : object.status;
+    const intent = eventForStatusChange(previous, desired);
+    if (intent !== undefined) await this.recordEvent(object, intent, signal);
+  }
+
+  private async recordEvent(
+    object: StaticGatewayConfiguration,
+    intent: EventIntent,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { metadata } = object;
+    await this.options.events?.record(
+      {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        namespace: metadata.namespace,
+        name: metadata.name,
+        uid: metadata.uid,
+        ...(metadata.resourceVersion === undefined ? {} : { resourceVersion: metadata.resourceVersion }),
+      },
+      intent,
+      signal,
+    );
   }
 
   /** Deletes key Secrets (upstream's owner label) whose configuration uid is no longer in the cache. */

@@ -4,7 +4,9 @@
  * admin API and refuses such a function at start ("The specified route conflicts with one or more
  * built in routes"), whatever the route prefix.
  *
- * - `GET  /api/manage/health` → 200 (or 503) `{healthy, checks: {storage, arm}}`
+ * - `GET  /api/manage/health` → 200 when healthy, 503 when degraded or unhealthy (shared/app/checkHealth.ts):
+ *   `{healthy, status: healthy|degraded|unhealthy, checks: {storage, arm, poisonQueue},
+ *   failingPools: [{poolKey, at, generation, error}], poison: {count, atLeast, poolKeys}}`
  * - `GET  /api/manage/configurations[?clusterId=…]` → 200 `{items: [...]}` with status
  * - `GET  /api/manage/pools` → 200 `{items: [...]}`: members, dirty/reconciled, lease, last reconcile
  * - `POST /api/manage/pools/{poolKey}/reconcile` → 202 `{poolKey, dirtyGeneration}`
@@ -58,7 +60,7 @@ export function createAdminHandler(deps: () => AdminDeps) {
       const method = req.method.toUpperCase();
       if (method === 'GET' && path === 'health') {
         const report = await checkHealth(
-          { state: d.state, inventory: d.pools, clock: d.clock, settings: d.settings },
+          { state: d.state, inventory: d.pools, poison: d.poison, clock: d.clock, settings: d.settings },
           {},
           signal,
         );

@@ -6,6 +6,7 @@
  * source address it saw. See support/world.ts for the topology.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -44,6 +45,22 @@ const NOT_READY: ConfigurationSpec = {
   secondaryIps: {},
   ready: false,
 };
+/** IPv6 excludeCidrs, which the API accepts (issue 10 §6): upstream's ADD fails for every such pod. */
+const V6_STATIC: ConfigurationSpec = {
+  name: 'sgc-v6-static',
+  port: 6003,
+  selector: 'nodepool',
+  secondaryIps: { gw1: '10.0.0.131', gw2: '10.0.0.132' },
+  excludeCidrs: ['2001:db8:65::/48', `${EXTERNAL_IP_2}/32`],
+};
+const V6_AZURE: ConfigurationSpec = {
+  name: 'sgc-v6-azure',
+  port: 6004,
+  selector: 'nodepool',
+  secondaryIps: { gw1: '10.0.0.141', gw2: '10.0.0.142' },
+  defaultRoute: 'azureNetworking',
+  excludeCidrs: [`${EXTERNAL_IP}/32`, '2001:db8:64::/48'],
+};
 const egressIps = (c: ConfigurationSpec): string[] => Object.values(c.secondaryIps);
 
 /** Polls `check` until it returns true (state that settles asynchronously, e.g. through a watch). */
@@ -66,11 +83,13 @@ describe('data path in network namespaces', { skip, timeout: 240_000 }, () => {
 
   before(async () => {
     if (missing !== undefined) throw new Error(`data-path tests ${missing} (CI=true: they must run)`);
-    await world.start([A, B, NOT_READY]);
+    await world.start([A, B, NOT_READY, V6_STATIC, V6_AZURE]);
     // Both gateways serve both ready configurations once their probes answer 200.
     const gws = GATEWAY_NODES.map((g) => g.ip);
     await world.waitForLb(A.port, gws, 30_000);
     await world.waitForLb(B.port, gws, 30_000);
+    await world.waitForLb(V6_STATIC.port, gws, 30_000);
+    await world.waitForLb(V6_AZURE.port, gws, 30_000);
   });
 
   after(async () => {
@@ -130,6 +149,8 @@ describe('data path in network namespaces', { skip, timeout: 240_000 }, () => {
       assert.deepEqual(status?.readyGatewayConfigurations, [
         { staticGatewayConfiguration: `default/${A.name}`, interfaceName: 'wg-6000' },
         { staticGatewayConfiguration: `default/${B.name}`, interfaceName: 'wg-6001' },
+        { staticGatewayConfiguration: `default/${V6_STATIC.name}`, interfaceName: 'wg-6003' },
+        { staticGatewayConfiguration: `default/${V6_AZURE.name}`, interfaceName: 'wg-6004' },
       ]);
     },
   );
@@ -184,6 +205,35 @@ describe('data path in network namespaces', { skip, timeout: 240_000 }, () => {
     assert.ok(egressIps(A).includes(seenA), `pod-a seen as ${seenA}`);
   });
 
+  step('IPv6 excludeCidrs: the ADD succeeds and IPv4 egress is unchanged (staticEgressGateway)', async () => {
+    const { pod, add } = await world.addPod('pod-v6-static', V6_STATIC.name);
+    assert.equal(add.code, 0, add.stdout + add.stderr);
+    const seen = await world.requestEventually(pod.ns, EXTERNAL_IP, 20_000);
+    assert.ok(egressIps(V6_STATIC).includes(seen), `seen ${seen}`);
+    assert.equal(await world.request(pod.ns, EXTERNAL_IP_2), NODE1_IP, 'the IPv4 exception still bypasses');
+    // The tunnel carries IPv4 only: no IPv6 destination is routed into it.
+    const v6 = execFileSync('ip', ['-n', pod.ns, '-6', 'route', 'show', 'dev', 'wg0'], { encoding: 'utf8' });
+    assert.deepEqual(
+      v6.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('fe80::/64')),
+      [],
+    );
+  });
+
+  step(
+    'IPv6 excludeCidrs in azureNetworking: ADD succeeds, the IPv6 destination is held in wg0 with ip -6',
+    async () => {
+      const { pod, add } = await world.addPod('pod-v6-azure', V6_AZURE.name);
+      assert.equal(add.code, 0, add.stdout + add.stderr);
+      const seen = await world.requestEventually(pod.ns, EXTERNAL_IP, 20_000);
+      assert.ok(egressIps(V6_AZURE).includes(seen), `through the gateway, seen ${seen}`);
+      assert.equal(await world.request(pod.ns, EXTERNAL_IP_2), NODE1_IP, 'the rest stays on eth0');
+      const route = execFileSync('ip', ['-n', pod.ns, '-6', 'route', 'get', '2001:db8:64::1'], {
+        encoding: 'utf8',
+      });
+      assert.match(route, /via fe80::1 dev wg0/);
+    },
+  );
+
   step(
     'ADD for a configuration that is not ready fails with a message saying so, leaving nothing behind',
     async () => {
@@ -205,7 +255,6 @@ describe('data path in network namespaces', { skip, timeout: 240_000 }, () => {
     const ext = world.ns('ext');
     assert.equal(await world.request(ext, pod.ip, 9090), EXTERNAL_IP);
     // Without the rule the reply would take the tunnel and the connection would fail.
-    const { execFileSync } = await import('node:child_process');
     execFileSync('ip', ['-n', pod.ns, 'rule', 'del', 'fwmark', '0x2222', 'lookup', '8738']);
     try {
       await assert.rejects(world.request(ext, pod.ip, 9090, 1500));

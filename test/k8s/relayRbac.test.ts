@@ -53,6 +53,24 @@ describe('relay RBAC, checked against what the relay does', () => {
       () => (kube.get(sgcRef('a')) as any)?.status?.conditions?.[0]?.status === 'True',
       'a Ready',
     );
+    // The same problem twice: the second InvalidSpec Event is a series PATCH of the first.
+    const setSpec = (spec: object) => kube.put({ ...(kube.get(sgcRef('a')) as any), spec });
+    const readyReason = () => (kube.get(sgcRef('a')) as any)?.status?.conditions?.[0]?.reason;
+    for (const [spec, reason] of [
+      [{ gatewayNodepoolName: 'gw', excludeCidrs: ['nope'] }, 'InvalidSpec'],
+      [{ gatewayNodepoolName: 'gw' }, 'Reconciled'],
+      [{ gatewayNodepoolName: 'gw', excludeCidrs: ['nope'] }, 'InvalidSpec'],
+    ] as const) {
+      setSpec(spec);
+      await world.eventually(() => readyReason() === reason, `a ${reason}`);
+    }
+    await world.eventually(
+      () =>
+        kube
+          .list({ apiVersion: 'v1', kind: 'Event', namespace: 'default' })
+          .some((e: any) => e.series?.count === 2),
+      'an Event series',
+    );
     kube.create({
       apiVersion: 'v1',
       kind: 'Node',
@@ -94,6 +112,8 @@ describe('relay RBAC, checked against what the relay does', () => {
       'patch staticgatewayconfigurations/status',
       'create secrets',
       'update leases',
+      'create events',
+      'patch events',
     ]) {
       assert.ok(kinds.has(k), k);
     }

@@ -48,7 +48,8 @@ import {
 import { applyMergePatch } from './patch/mergePatch.js';
 import { serverSideApply } from './patch/serverSideApply.js';
 import { applyStrategicMergePatch, StrategicPatchError } from './patch/strategicMergePatch.js';
-import { apiVersionOf, resourceKey, type ResourceType } from './resourceTypes.js';
+import { checkMicroTimes } from './eventsView.js';
+import { apiVersionOf, resourceKey, storeKey, type ResourceType } from './resourceTypes.js';
 import { applyDefaults, pruneUnknown, validateCustomResource } from './schema/structuralSchema.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { renderTable, wantsTable } from './table.js';
@@ -174,14 +175,32 @@ export class ApiServer {
   // --------------------------------------------------------------------------- reads
 
   private mustGet(t: Target): JsonObject {
-    const obj = this.store.get(resourceKey(t.type), t.namespace ?? '', t.name ?? '');
+    const obj = this.store.get(storeKey(t.type), t.namespace ?? '', t.name ?? '');
     if (obj === undefined) throw notFound(gr(t.type), t.name ?? '');
     return obj;
   }
 
+  /**
+   * A written object in stored form: a view's body (events.k8s.io/v1 Event) is validated in its own
+   * form and converted; Events of either version must carry decodable MicroTimes.
+   */
+  private toStorage(t: Target, obj: JsonObject): JsonObject {
+    if (t.type.kind === 'Event' && (t.type.group === '' || t.type.view !== undefined)) checkMicroTimes(obj);
+    const view = t.type.view;
+    if (view === undefined) return obj;
+    const errors = view.validate(obj, t.namespace);
+    if (errors.length > 0)
+      throw invalid(
+        { group: t.type.group, kind: t.type.kind },
+        stringAt(metadataOf(obj), 'name') ?? '',
+        errors,
+      );
+    return view.toStorage(obj);
+  }
+
   /** The object as a client of `version` sees it (conversion strategy None: apiVersion rewritten). */
   present(t: ResourceType, version: string, obj: JsonObject): JsonObject {
-    const out = cloneJson(obj);
+    const out = t.view === undefined ? cloneJson(obj) : t.view.fromStorage(cloneJson(obj));
     out['apiVersion'] = apiVersionOf(t.group, version);
     out['kind'] = t.kind;
     return { apiVersion: out['apiVersion'], kind: t.kind, ...out };
@@ -209,7 +228,7 @@ export class ApiServer {
 
   list(t: Target, query: URLSearchParams, accept: string | undefined): Reply {
     const matches = this.matcher(t, query);
-    const key = resourceKey(t.type);
+    const key = storeKey(t.type);
     const cont = query.get('continue') ?? '';
     let listRv = this.store.currentRv();
     let after = '';
@@ -330,7 +349,7 @@ export class ApiServer {
     };
     this.watches.start(
       {
-        resource: resourceKey(t.type),
+        resource: storeKey(t.type),
         matches,
         render,
         bookmark: (rv, end) => ({
@@ -342,7 +361,7 @@ export class ApiServer {
           },
         }),
         sinceRv,
-        initialObjects: () => this.store.list(resourceKey(t.type), t.namespace).filter(matches),
+        initialObjects: () => this.store.list(storeKey(t.type), t.namespace).filter(matches),
         allowBookmarks: q.get('allowWatchBookmarks') === 'true',
         sendInitialEvents,
         timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : undefined,
@@ -519,7 +538,7 @@ export class ApiServer {
       let s = '';
       for (let i = 0; i < 5; i++) s += SUFFIX_ALPHABET[Math.floor(Math.random() * SUFFIX_ALPHABET.length)];
       const name = `${prefix}${s}`;
-      if (this.store.get(resourceKey(t.type), t.namespace ?? '', name) === undefined) return name;
+      if (this.store.get(storeKey(t.type), t.namespace ?? '', name) === undefined) return name;
     }
     throw alreadyExists(gr(t.type), prefix);
   }
@@ -530,8 +549,9 @@ export class ApiServer {
    */
   create(t: Target, body: Json, query: URLSearchParams, opts: { readonly keepStatus?: boolean } = {}): Reply {
     if (!isJsonObject(body)) throw badRequest('the body of the request must be a JSON object');
-    const obj = cloneJson(body);
-    this.checkBodyIdentity({ ...t, name: undefined }, obj);
+    const given = cloneJson(body);
+    this.checkBodyIdentity({ ...t, name: undefined }, given);
+    const obj = this.toStorage(t, given);
     const m = metadataOf(obj);
     if ((stringAt(m, 'name') ?? '') === '' && (stringAt(m, 'generateName') ?? '') !== '')
       m['name'] = this.generateName(t, stringAt(m, 'generateName')!);
@@ -566,11 +586,11 @@ export class ApiServer {
     }
     const warnings = this.admit(t, obj, undefined, query);
     const name = stringAt(m, 'name') ?? '';
-    if (this.store.get(resourceKey(t.type), t.namespace ?? '', name) !== undefined)
+    if (this.store.get(storeKey(t.type), t.namespace ?? '', name) !== undefined)
       throw alreadyExists(gr(t.type), name);
     if (query.get('dryRun') === 'All')
       return { status: 201, body: this.present(t.type, t.version, obj), warnings };
-    this.store.commit('ADDED', resourceKey(t.type), obj);
+    this.store.commit('ADDED', storeKey(t.type), obj);
     return { status: 201, body: this.present(t.type, t.version, obj), warnings };
   }
 
@@ -591,8 +611,9 @@ export class ApiServer {
   }
 
   /** The shared tail of PUT and PATCH: strategies, validation, generation, no-op detection, finalizers. */
-  private commitUpdate(t: Target, existing: JsonObject, incoming: JsonObject, query: URLSearchParams): Reply {
+  private commitUpdate(t: Target, existing: JsonObject, given: JsonObject, query: URLSearchParams): Reply {
     const type = t.type;
+    const incoming = this.toStorage(t, given);
     const oldMeta = metadataOf(existing);
     let obj: JsonObject;
     if (t.subresource === 'status') {
@@ -649,7 +670,7 @@ export class ApiServer {
       return { status: 200, body: this.present(type, t.version, existing), warnings };
     if (query.get('dryRun') === 'All')
       return { status: 200, body: this.present(type, t.version, obj), warnings };
-    const key = resourceKey(type);
+    const key = storeKey(type);
     if (deleting && finalizersOf(m).length === 0 && !this.namespaceStillFinalizing(type, obj)) {
       this.store.commit('DELETED', key, obj);
       this.forgetApplied(obj);
@@ -755,7 +776,7 @@ export class ApiServer {
       );
     this.checkBodyIdentity(t, applied);
     const sub = t.subresource ?? '';
-    const existing = this.store.get(resourceKey(t.type), t.namespace ?? '', t.name ?? '');
+    const existing = this.store.get(storeKey(t.type), t.namespace ?? '', t.name ?? '');
     const uid = existing === undefined ? undefined : (stringAt(metadataOf(existing), 'uid') ?? '');
     const records = (uid === undefined ? undefined : this.applied.get(uid)) ?? new Map<string, JsonObject>();
     const mine = `${manager}|${sub}`;
@@ -869,7 +890,7 @@ export class ApiServer {
     if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
       finalizers.push('foregroundDeletion');
     if (finalizers.length > 0) m['finalizers'] = finalizers;
-    const key = resourceKey(type);
+    const key = storeKey(type);
     if (finalizers.length > 0 || this.namespaceStillFinalizing(type, obj)) {
       if (m['deletionTimestamp'] === undefined) {
         m['deletionTimestamp'] = timestamp(this.now());
@@ -918,7 +939,7 @@ export class ApiServer {
   deleteCollection(t: Target, options: JsonObject, query: URLSearchParams): Reply {
     const matches = this.matcher(t, query);
     const items: Json[] = [];
-    for (const o of this.store.list(resourceKey(t.type), t.namespace).filter(matches)) {
+    for (const o of this.store.list(storeKey(t.type), t.namespace).filter(matches)) {
       const r = this.delete(
         {
           ...t,

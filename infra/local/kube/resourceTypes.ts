@@ -2,8 +2,15 @@
  * The resource types the stand-in serves: a table of built-in kinds (storage only, no
  * controllers beyond namespaces and garbage collection) plus the kinds CRDs add at run time.
  */
+import {
+  EVENTS_V1_FIELD_SELECTORS,
+  eventsV1FromCore,
+  eventsV1ToCore,
+  validateEventsV1,
+} from './eventsView.js';
 import type { JsonObject } from './json.js';
 import { isJsonObject } from './json.js';
+import type { FieldError } from './kubeStatus.js';
 import { atomicLists, builtinListStrategy, type ListStrategyLookup } from './patch/listStrategy.js';
 import type { CompiledSchema, JSONSchemaProps } from './schema/structuralSchema.js';
 
@@ -50,6 +57,25 @@ export interface ResourceType {
   readonly listStrategy: ListStrategyLookup;
   /** Set for kinds that come from a CRD. */
   readonly custom?: { readonly crdName: string; readonly versions: readonly CustomVersion[] };
+  /** Set for a kind served as another view of stored objects (events.k8s.io/v1 Events). */
+  readonly view?: ResourceView;
+}
+
+/** A kind whose objects are stored as another kind's (one object, two API views). */
+export interface ResourceView {
+  /** The store key of the stored kind (`group/plural`). */
+  readonly storedAs: string;
+  /** Stored form → this kind's form (metadata passes through). */
+  readonly fromStorage: (obj: JsonObject) => JsonObject;
+  /** This kind's form → stored form. */
+  readonly toStorage: (obj: JsonObject) => JsonObject;
+  /** Write validation in this kind's form (namespace of the request). */
+  readonly validate: (obj: JsonObject, namespace: string | undefined) => FieldError[];
+}
+
+/** The store key of a type's objects: its own, or the stored kind's for a view. */
+export function storeKey(t: ResourceType): string {
+  return t.view?.storedAs ?? resourceKey(t);
 }
 
 /** `group/plural`, the key types and stored objects are filed under. */
@@ -281,8 +307,44 @@ const BUILTINS: readonly BuiltinSpec[] = [
   },
 ];
 
+/** events.k8s.io/v1 Event: the core/v1 Events, seen through eventsView.ts. */
+function eventsV1Type(): ResourceType {
+  return {
+    group: 'events.k8s.io',
+    versions: ['v1'],
+    kind: 'Event',
+    listKind: 'EventList',
+    plural: 'events',
+    singular: 'event',
+    shortNames: [], // as the real server: `ev` is core/v1's
+    categories: [],
+    namespaced: true,
+    statusSubresource: false,
+    hasGeneration: false,
+    fieldSelectors: Object.fromEntries(
+      Object.entries(EVENTS_V1_FIELD_SELECTORS).map(([v1, core]) => [v1, field(core)]),
+    ),
+    printerColumns: [
+      { name: 'Type', type: 'string', jsonPath: '.type' },
+      { name: 'Reason', type: 'string', jsonPath: '.reason' },
+      { name: 'Note', type: 'string', jsonPath: '.note' },
+    ],
+    listStrategy: builtinListStrategy,
+    view: {
+      storedAs: '/events',
+      fromStorage: eventsV1FromCore,
+      toStorage: eventsV1ToCore,
+      validate: validateEventsV1,
+    },
+  };
+}
+
 /** The built-in resource types, in discovery order. */
 export function builtinResourceTypes(): ResourceType[] {
+  return [...builtinTypesOfTable(), eventsV1Type()];
+}
+
+function builtinTypesOfTable(): ResourceType[] {
   return BUILTINS.map((b) => ({
     group: b.group,
     versions: [b.version],

@@ -19,7 +19,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { hmacSha256Hex } from '../../../agents/relay/controlPlaneClient.js';
 import type { Clock } from '../../../shared/ports/clock.js';
-import { invalidSpecCondition, readyCondition, stampConditions } from '../../../shared/core/conditions.js';
+import {
+  invalidSpecCondition,
+  readyCondition,
+  stampConditions,
+  type ReadyReason,
+} from '../../../shared/core/conditions.js';
 import {
   isFullSync,
   parseRelayEventsRequest,
@@ -68,6 +73,7 @@ export class ContractControlPlane {
   /** When true, deleting configurations stay `finalized: false` until {@link releaseDeletion}. */
   holdDeletions = false;
   private readonly released = new Set<string>();
+  private readonly problems = new Map<string, { reason: ReadyReason; message: string }>();
   private nextPort = 6000;
 
   constructor(
@@ -109,6 +115,17 @@ export class ContractControlPlane {
   /** What the control plane knows of a configuration. */
   known(clusterId: string, uid: string): Known | undefined {
     return this.clusters.get(clusterId)?.get(uid);
+  }
+
+  /**
+   * Makes the control plane report `Ready=False` with this reason and message for the configuration
+   * named `name` (as a reconcile that failed would: AzureError, PoolNotFound, ...); undefined clears it.
+   */
+  setProblem(name: string, problem: { reason: ReadyReason; message: string } | undefined): void {
+    if (problem === undefined) this.problems.delete(name);
+    else this.problems.set(name, problem);
+    for (const cluster of this.clusters.values())
+      for (const k of cluster.values()) if (k.object.metadata.name === name) this.refresh(k);
   }
 
   /** Simulates lost state (e.g. a table wiped): the control plane forgets the configuration. */
@@ -254,12 +271,33 @@ export class ContractControlPlane {
       subscriptionId: this.options.subscriptionId ?? '00000000-0000-0000-0000-000000000000',
     });
     if (validation.kind === 'invalid') {
+      // Make before break (issue 10 §1): the last applied values stay; Ready=False names the problem.
       known.status = {
+        ...known.status,
         ...(generation === undefined ? {} : { observedGeneration: generation }),
         conditions: stampConditions(
           known.status.conditions,
           [
             invalidSpecCondition(validation.problems, {
+              ...(generation === undefined ? {} : { generation }),
+            }),
+          ],
+          now,
+        ),
+      };
+      return;
+    }
+    const problem = this.problems.get(object.metadata.name);
+    if (problem !== undefined) {
+      known.status = {
+        ...known.status,
+        ...(generation === undefined ? {} : { observedGeneration: generation }),
+        conditions: stampConditions(
+          known.status.conditions,
+          [
+            readyCondition({
+              status: 'False',
+              ...problem,
               ...(generation === undefined ? {} : { generation }),
             }),
           ],

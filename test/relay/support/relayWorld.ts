@@ -9,6 +9,8 @@
  * A replica can be stopped gracefully or "killed": every call it makes afterwards fails, as if its pod
  * had vanished — it cannot renew the lease or write anything, and nothing releases the lease.
  */
+import { createClientNodeEventSink } from '../../../agents/relay/clientNodeEventSink.js';
+import { EventRecorder } from '../../../agents/relay/eventRecorder.js';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import {
@@ -145,6 +147,15 @@ export async function startRelayWorld(): Promise<RelayWorld> {
         log,
         metrics,
         random: () => 0.5,
+        events: new EventRecorder({
+          sink: killable(createClientNodeEventSink({ kubeConfig: kube.kc }), isDead, [
+            'create',
+            'updateSeries',
+          ]),
+          instance: identity,
+          clock,
+          log,
+        }),
       });
       await relay.start();
       let stopped = false;
