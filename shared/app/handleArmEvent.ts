@@ -11,6 +11,7 @@
  * rethrown, so Event Grid's redelivery is handled.
  */
 import type { FieldProblem } from '../core/errors.js';
+import { MAX_REASON, truncateText } from '../core/inputLimits.js';
 import { normalizeArmEvent, poolKeysForResource } from '../core/normalizeArmEvent.js';
 import type { Logger } from '../ports/logger.js';
 import type { EventDedupeStore, PoolStore } from '../ports/stateStore.js';
@@ -66,7 +67,9 @@ export async function handleArmEvent(
   try {
     for (const poolKey of pools) {
       await deps.state.markPoolDirty({ poolKey }, signal);
-      await deps.queue.enqueue({ poolKey, reason: `arm-event ${n.operation} ${n.resource.id}` }, signal);
+      // The reason is for logs; a resource id may be long, a queue reason is at most 1024 characters.
+      const reason = truncateText(`arm-event ${n.operation} ${n.resource.id}`, MAX_REASON);
+      await deps.queue.enqueue({ poolKey, reason }, signal);
     }
   } catch (e) {
     await deps.state.forgetEvent({ eventId: n.eventId }, signal).catch(() => undefined);

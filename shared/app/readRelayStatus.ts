@@ -10,8 +10,7 @@
  * control plane has not reconciled yet has `status: {}`.
  */
 import type { FieldProblem } from '../core/errors.js';
-import { isTableSafeKey } from '../core/pool.js';
-import type { RelayStatusItem, RelayStatusResponse } from '../core/relayContract.js';
+import { clusterIdProblem, type RelayStatusItem, type RelayStatusResponse } from '../core/relayContract.js';
 import type { StaticGatewayConfigurationStatus } from '../core/staticGatewayConfiguration.js';
 import type { Logger } from '../ports/logger.js';
 import type { ConfigurationStore, StatusStore } from '../ports/stateStore.js';
@@ -42,16 +41,9 @@ export async function readRelayStatus(
     return { kind: 'unauthorized', reason: auth.reason };
   }
   const clusterId = request.clusterId;
-  if (clusterId === undefined || clusterId === '')
-    return {
-      kind: 'invalid',
-      problems: [{ field: 'clusterId', message: 'is required (a query parameter)' }],
-    };
-  if (!isTableSafeKey(clusterId))
-    return {
-      kind: 'invalid',
-      problems: [{ field: 'clusterId', message: 'must not contain / \\ # ? or control characters' }],
-    };
+  const problem = clusterIdProblem(clusterId);
+  if (problem !== undefined || clusterId === undefined)
+    return { kind: 'invalid', problems: [problem ?? { field: 'clusterId', message: 'is required' }] };
   const [configs, statuses] = await Promise.all([
     deps.state.listConfigurations({ clusterId }, signal),
     deps.state.listStatuses({ clusterId }, signal),
