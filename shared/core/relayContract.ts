@@ -53,6 +53,12 @@ export type RelayEventType = (typeof RELAY_EVENT_TYPES)[number];
 /** Most events one request may carry (keeps a request well under the Functions body limit). */
 export const MAX_RELAY_EVENTS = 500;
 
+/**
+ * Largest `relayEvents` body (bytes): 500 events of up to ~8 KiB each. A larger request is refused
+ * with 413 before it is decoded; the relay's batches stay far below it.
+ */
+export const MAX_RELAY_BODY_BYTES = 4 * 1024 * 1024;
+
 /** One forwarded watch event. */
 export interface RelayEvent {
   readonly type: RelayEventType;

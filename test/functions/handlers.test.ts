@@ -14,9 +14,8 @@ import {
   createRelayStatusHandler,
 } from '../../functions/handlers/relayHandlers.js';
 import type { AcceptRelayEventsDeps } from '../../shared/app/acceptRelayEvents.js';
-import { hmacSha256Hex } from '../../shared/adapters/system/hmacSha256Hex.js';
+import { signRelayHttpRequest } from '../../shared/adapters/system/hmacSha256Hex.js';
 import { TransientError } from '../../shared/core/errors.js';
-import { signRelayRequest } from '../../shared/core/relaySignature.js';
 import { CLUSTER, SECRET, createAppWorld, sgc, vmssSpec } from '../app/support/appWorld.js';
 
 const { HttpRequest, InvocationContext } = functions;
@@ -29,7 +28,14 @@ function signedPost(
   body: string,
   secret = SECRET,
 ): InstanceType<typeof HttpRequest> {
-  const h = signRelayRequest({ secret, body, nowSeconds: w.clock.nowMs() / 1000, hmac: hmacSha256Hex });
+  const h = signRelayHttpRequest({
+    secret,
+    clusterId: CLUSTER,
+    method: 'POST',
+    url: '/api/relay/events',
+    body,
+    nowSeconds: w.clock.nowMs() / 1000,
+  });
   return new HttpRequest({
     method: 'POST',
     url: 'http://localhost/api/relay/events',
@@ -53,13 +59,16 @@ describe('relayEvents / relayStatus handlers', () => {
       outcomes: { created: 1 },
       deletedBySync: 0,
       pools: ['vmss:rg-gw:gw'],
+      rejected: [],
     });
     const status = createRelayStatusHandler(() => w.deps);
-    const h = signRelayRequest({
+    const h = signRelayHttpRequest({
       secret: SECRET,
+      clusterId: CLUSTER,
+      method: 'GET',
+      url: `/api/relay/status?clusterId=${CLUSTER}`,
       body: '',
       nowSeconds: w.clock.nowMs() / 1000,
-      hmac: hmacSha256Hex,
     });
     const got = await status(
       new HttpRequest({
