@@ -45,7 +45,8 @@ export async function handleArmEvent(
 ): Promise<ArmEventResult> {
   const n = normalizeArmEvent(event);
   if (n.kind === 'invalid') {
-    deps.logger.warn('armEvents: malformed event ignored', { problems: n.problems });
+    // The entrypoint logs refusals at a bounded rate; here only a debug line.
+    deps.logger.debug('armEvents: malformed event ignored', { problems: n.problems });
     return { kind: 'invalid', problems: n.problems };
   }
   if (n.kind === 'ignored') {
