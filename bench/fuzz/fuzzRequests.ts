@@ -94,7 +94,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.record({
 });
 
 function mutate(value: unknown, m: Mutation): unknown {
-  const copy = structuredClone(value) as unknown;
+  const copy = structuredClone<unknown>(value);
   let parent: Record<string, unknown> | unknown[] | undefined;
   let key: string | number | undefined;
   let at: unknown = copy;

@@ -316,7 +316,7 @@ export function stateStoreContract(
         Array.from({ length: 1000 }, () => store.markPoolDirty({ poolKey: pool }, signal)),
       );
       const failed = results.filter((r) => r.status === 'rejected');
-      assert.equal(failed.length, 0, String((failed[0] as PromiseRejectedResult | undefined)?.reason));
+      assert.equal(failed.length, 0, String(failed[0]?.reason));
       const generations = results.map((r) => (r.status === 'fulfilled' ? r.value.dirtyGeneration : 0));
       const final = (await store.getPool({ poolKey: pool }, signal))?.dirtyGeneration ?? 0;
       assert.ok(final > 1 && generations.every((g) => g > 1 && g <= final), `final ${final}`);
