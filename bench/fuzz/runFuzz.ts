@@ -164,7 +164,13 @@ function broken(r: FuzzRequest, status: number, answer: string): string | undefi
   ) {
     const code = (JSON.parse(String(r.body)) as [{ data?: { validationCode?: unknown } }] | undefined)?.[0]
       ?.data?.validationCode;
-    if (!answer.includes(String(code))) return 'the handshake echoes its validation code';
+    let echoed: unknown;
+    try {
+      echoed = (JSON.parse(answer) as { validationResponse?: unknown }).validationResponse;
+    } catch {
+      echoed = undefined;
+    }
+    if (echoed !== code) return 'the handshake echoes its validation code';
   }
   return undefined;
 }
