@@ -15,7 +15,7 @@ import { createPoolProviders } from '../shared/adapters/arm/createPoolProviders.
 import { createAzureWorkQueue } from '../shared/adapters/queues/createAzureWorkQueue.js';
 import { createAzurePoisonQueueReader } from '../shared/adapters/system/createAzurePoisonQueueReader.js';
 import { createStorageAccess } from '../shared/adapters/system/createStorageAccess.js';
-import { hmacSha256Hex } from '../shared/adapters/system/hmacSha256Hex.js';
+import { relayCrypto } from '../shared/adapters/system/hmacSha256Hex.js';
 import { systemClock } from '../shared/adapters/system/systemClock.js';
 import { createAzureTableStateStore } from '../shared/adapters/tables/createAzureTableStateStore.js';
 import type { RelayAuth } from '../shared/app/authenticateRelayRequest.js';
@@ -73,7 +73,14 @@ function build(config: EgretConfig): ControlPlane {
     pools: createPoolProviders({ config, clients }),
     applyPlan,
     clock,
-    relay: { secret: config.relaySharedSecret, hmac: hmacSha256Hex, clock },
+    relay: {
+      secretOf: (clusterId) =>
+        Object.hasOwn(config.relayClusterSecrets, clusterId)
+          ? config.relayClusterSecrets[clusterId]
+          : config.relaySharedSecret,
+      crypto: relayCrypto,
+      clock,
+    },
     workerId: `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`,
   };
 }

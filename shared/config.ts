@@ -124,7 +124,9 @@ export const SETTINGS: readonly SettingSpec[] = [
     name: 'RELAY_SHARED_SECRET',
     required: true,
     secret: true,
-    description: 'HMAC key shared with the in-cluster relay (at least 32 characters).',
+    description:
+      'HMAC key shared with the in-cluster relays (at least 32 characters), or a JSON object mapping ' +
+      'cluster ids to their own keys, "*" for any other cluster: {"aks-1": "…", "*": "…"}.',
   },
   {
     name: 'RESYNC_SCHEDULE',
@@ -169,7 +171,10 @@ export interface EgretConfig {
   readonly arm: { readonly endpoint: string; readonly caCertPath?: string };
   readonly credential: CredentialConfig;
   readonly storage: StorageConfig;
+  /** The relay key of clusters without their own ('' when every cluster has its own). */
   readonly relaySharedSecret: string;
+  /** Relay keys of clusters that have their own. */
+  readonly relayClusterSecrets: Readonly<Record<string, string>>;
   readonly resyncSchedule: string;
 }
 
@@ -256,9 +261,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     );
   const storage = readStorage();
 
-  const relaySharedSecret = read('RELAY_SHARED_SECRET');
-  if (relaySharedSecret !== '' && relaySharedSecret.length < 32)
-    problems.push('RELAY_SHARED_SECRET must be at least 32 characters');
+  const { relaySharedSecret, relayClusterSecrets } = readRelaySecrets(read('RELAY_SHARED_SECRET'), problems);
   const resyncSchedule = read('RESYNC_SCHEDULE', {
     pattern: NCRONTAB6,
     what: 'a 6-field NCRONTAB expression',
@@ -276,6 +279,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     credential,
     storage,
     relaySharedSecret,
+    relayClusterSecrets,
     resyncSchedule,
   };
 
@@ -321,4 +325,34 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     problems.push('storage is not configured: set AzureWebJobsStorage or AzureWebJobsStorage__accountName');
     return { kind: 'connectionString', connectionString: '' };
   }
+}
+
+/** `RELAY_SHARED_SECRET`: one key, or a JSON map of cluster id → key (`*`: any other cluster). */
+function readRelaySecrets(
+  value: string,
+  problems: string[],
+): { relaySharedSecret: string; relayClusterSecrets: Readonly<Record<string, string>> } {
+  if (!value.startsWith('{')) {
+    if (value !== '' && value.length < 32)
+      problems.push('RELAY_SHARED_SECRET must be at least 32 characters');
+    return { relaySharedSecret: value, relayClusterSecrets: {} };
+  }
+  let map: unknown;
+  try {
+    map = JSON.parse(value);
+  } catch {
+    problems.push('RELAY_SHARED_SECRET starts with { but is not a JSON object of cluster id → key');
+    return { relaySharedSecret: '', relayClusterSecrets: {} };
+  }
+  const byCluster: Record<string, string> = {};
+  let shared = '';
+  for (const [clusterId, key] of Object.entries(map as Record<string, unknown>)) {
+    if (typeof key !== 'string' || key.length < 32)
+      problems.push(
+        `RELAY_SHARED_SECRET: the key of ${JSON.stringify(clusterId)} must be at least 32 characters`,
+      );
+    else if (clusterId === '*') shared = key;
+    else byCluster[clusterId] = key;
+  }
+  return { relaySharedSecret: shared, relayClusterSecrets: byCluster };
 }

@@ -1,20 +1,21 @@
 /**
  * The relay's HTTP client of the control plane's two relay endpoints (contract in
  * shared/core/relayContract.ts): `POST /api/relay/events` and `GET /api/relay/status?clusterId=…`,
- * both signed with shared/core/relaySignature.ts (HMAC-SHA256 over `timestamp + "." + raw body`).
+ * both signed with shared/core/relaySignature.ts (HMAC-SHA256 over the method, path, query, cluster id,
+ * timestamp, a fresh nonce and the body's SHA-256; a new nonce per attempt, so a retry is no replay).
  *
  * Failures are translated to the error taxonomy: 401/403 → ConfigError (wrong shared secret or
  * clock skew: retried, but logged loudly), 400 → ValidationError (the control plane refused the body:
  * a bug on one side), 429/5xx/network/timeout → TransientError (with Retry-After when given).
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConfigError, TransientError, ValidationError } from '../../shared/core/errors.js';
 import {
   parseRelayStatusResponse,
   type RelayEventsRequest,
   type RelayStatusResponse,
 } from '../../shared/core/relayContract.js';
-import { signRelayRequest } from '../../shared/core/relaySignature.js';
+import { signRelayRequest, type RelayCrypto } from '../../shared/core/relaySignature.js';
 import type { Clock } from '../../shared/ports/clock.js';
 
 /** What the relay needs from the control plane. */
@@ -40,6 +41,13 @@ export function hmacSha256Hex(secret: string, message: string): string {
   return createHmac('sha256', secret).update(message, 'utf8').digest('hex');
 }
 
+/** The relay's side of the signature's cryptography (node:crypto). */
+export const relayClientCrypto: RelayCrypto = {
+  hmacSha256Hex,
+  sha256Hex: (bytes) => createHash('sha256').update(bytes).digest('hex'),
+  equal: (a, b) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b)),
+};
+
 /** The real client over fetch. */
 export function createControlPlaneClient(options: ControlPlaneClientOptions): ControlPlanePort {
   const doFetch = options.fetch ?? fetch;
@@ -49,19 +57,27 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions): Co
     request: { readonly method: 'GET' | 'POST'; readonly path: string; readonly body: string },
     signal: AbortSignal,
   ): Promise<string> => {
+    const url = new URL(`${options.baseUrl}${request.path}`);
     const headers: Record<string, string> = {
       ...signRelayRequest({
         secret: options.sharedSecret,
+        target: {
+          method: request.method,
+          path: url.pathname,
+          query: url.search.replace(/^\?/, ''),
+          clusterId: options.clusterId,
+        },
         body: request.body,
         nowSeconds: Math.floor(options.clock.nowMs() / 1000),
-        hmac: hmacSha256Hex,
+        nonce: randomBytes(16).toString('base64url'),
+        crypto: relayClientCrypto,
       }),
       accept: 'application/json',
       ...(request.method === 'POST' ? { 'content-type': 'application/json' } : {}),
     };
     let response: Response;
     try {
-      response = await doFetch(`${options.baseUrl}${request.path}`, {
+      response = await doFetch(url, {
         method: request.method,
         headers,
         ...(request.method === 'POST' ? { body: request.body } : {}),

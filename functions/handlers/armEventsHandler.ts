@@ -6,10 +6,14 @@
 import type { InvocationContext } from '@azure/functions';
 import { handleArmEvent, type HandleArmEventDeps } from '../../shared/app/handleArmEvent.js';
 import { invocationLogger, invocationSignal } from './invocation.js';
+import { refusals } from './relayHandlers.js';
 
 /** The armEvents handler over the worker's dependencies. */
 export function createArmEventsHandler(deps: () => Omit<HandleArmEventDeps, 'logger'>) {
   return async (event: unknown, ctx: InvocationContext): Promise<void> => {
-    await handleArmEvent({ ...deps(), logger: invocationLogger(ctx) }, event, invocationSignal());
+    const logger = invocationLogger(ctx);
+    const result = await handleArmEvent({ ...deps(), logger }, event, invocationSignal());
+    if (result.kind === 'invalid')
+      refusals(logger, 'armEvents: malformed event ignored', { problems: result.problems.slice(0, 5) });
   };
 }

@@ -31,15 +31,22 @@
  */
 import { compareVersions, configVersionOf, isCoveredBy } from '../core/configVersion.js';
 import { invalidSpecProblem, validStoredSpec } from '../core/preparePool.js';
-import { parseRelayEventsRequest, isFullSync, type RelayEvent } from '../core/relayContract.js';
-import { RELAY_SIGNATURE_WINDOW_SECONDS } from '../core/wellKnown.js';
-import type { FieldProblem } from '../core/errors.js';
+import { ValidationError, type FieldProblem } from '../core/errors.js';
+import { MAX_REASON, truncateText } from '../core/inputLimits.js';
+import {
+  isFullSync,
+  parseRelayEventsRequest,
+  type RelayEvent,
+  type RelayEventsRequest,
+} from '../core/relayContract.js';
+import { RELAY_CLUSTER_HEADER, RELAY_SIGNATURE_WINDOW_SECONDS } from '../core/wellKnown.js';
 import { validateStaticGatewayConfiguration } from '../core/validateStaticGatewayConfiguration.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type {
   ConfigurationStore,
   DesiredConfiguration,
+  EventDedupeStore,
   PoolStore,
   StatusStore,
   UpsertConfigurationOutcome,
@@ -55,6 +62,7 @@ import { requestReconcile } from './requestReconcile.js';
 export interface AcceptRelayEventsDeps {
   readonly state: ConfigurationStore &
     Pick<PoolStore, 'markPoolDirty'> &
+    Pick<EventDedupeStore, 'markEventProcessed'> &
     Pick<StatusStore, 'getStatus' | 'putStatus'>;
   readonly queue: WorkQueue;
   readonly clock: Clock;
@@ -79,7 +87,16 @@ export type AcceptRelayEventsResult =
       readonly deletedBySync: number;
       /** Pools marked dirty and enqueued, sorted. */
       readonly pools: readonly string[];
+      /** Events the store refused as invalid (not taken, nor the later events of their uid). */
+      readonly rejected: readonly RejectedEvent[];
     };
+
+/** An event the store refused, by its index in the request. */
+export interface RejectedEvent {
+  readonly index: number;
+  readonly field: string;
+  readonly message: string;
+}
 
 const CONCURRENCY = 8;
 
@@ -89,79 +106,139 @@ export async function acceptRelayEvents(
   request: SignedRequest,
   signal: AbortSignal,
 ): Promise<AcceptRelayEventsResult> {
-  const auth = authenticateRelayRequest(deps.relay, request);
-  if (auth.kind === 'rejected') {
-    deps.logger.warn('relayEvents: request refused', { reason: auth.reason, detail: auth.message });
-    return { kind: 'unauthorized', reason: auth.reason };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(request.rawBody);
-  } catch (e) {
-    return {
-      kind: 'invalid',
-      problems: [{ field: 'body', message: `is not JSON: ${(e as Error).message}` }],
-    };
-  }
-  const parsed = parseRelayEventsRequest(json);
-  if (parsed.kind === 'invalid') return { kind: 'invalid', problems: parsed.problems };
+  const auth = await authenticateRelayRequest(deps, request, signal);
+  if (auth.kind === 'rejected') return { kind: 'unauthorized', reason: auth.reason };
+  const parsed = parseSignedBody(request.body, auth.clusterId);
+  if (parsed.kind === 'invalid') return parsed;
   const { clusterId, events } = parsed.value;
 
   const outcomes: Partial<Record<EventOutcome, number>> = {};
-  const touched = new Set<string>();
-  const dirty = new Set<string>();
-  const dirtyAfter = new Set<string>();
-  const byUid = new Map<string, RelayEvent[]>();
-  for (const e of events) {
-    const list = byUid.get(e.object.metadata.uid) ?? [];
-    list.push(e);
-    byUid.set(e.object.metadata.uid, list);
-  }
+  const rejected: RejectedEvent[] = [];
+  const failures: unknown[] = [];
+  const marks: Marks = { touched: new Set(), dirty: new Set(), dirtyAfter: new Set() };
+  const byUid = new Map<string, { readonly event: RelayEvent; readonly index: number }[]>();
+  events.forEach((event, index) => {
+    const list = byUid.get(event.object.metadata.uid) ?? [];
+    list.push({ event, index });
+    byUid.set(event.object.metadata.uid, list);
+  });
   await forEachLimited([...byUid.values()], CONCURRENCY, async (list) => {
-    for (const event of list) {
-      const outcome = await acceptEvent(deps, { clusterId, event, touched, dirty, dirtyAfter }, signal);
-      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    for (const { event, index } of list) {
+      try {
+        const outcome = await acceptEvent(deps, { clusterId, event, ...marks }, signal);
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      } catch (e) {
+        // The later events of this uid are not taken either (their order matters); other uids go on.
+        if (e instanceof ValidationError)
+          rejected.push(
+            ...e.problems.map((p) => ({ index, field: `events[${index}].${p.field}`, message: p.message })),
+          );
+        else failures.push(e);
+        return;
+      }
     }
   });
 
   let deletedBySync = 0;
-  if (isFullSync(parsed.value)) {
-    const listed = new Set(events.map((e) => e.object.metadata.uid));
-    const newest = Math.max(0, ...events.map((e) => configVersionOf(e.object.metadata).sequence));
-    const signedAtMs = Number(request.timestamp) * 1000;
-    const stored = await deps.state.listConfigurations({ clusterId }, signal);
-    const missing = stored.filter(
-      (c) =>
-        c.deletedAt === undefined &&
-        !listed.has(c.uid) &&
-        (isCoveredBy(c.version, newest) ||
-          c.updatedAt.getTime() <= signedAtMs - RELAY_SIGNATURE_WINDOW_SECONDS * 1000),
-    );
-    await forEachLimited(missing, CONCURRENCY, async (c) => {
-      await deleteConfiguration(deps, { clusterId, uid: c.uid, stored: c, touched, dirtyAfter }, signal);
-      deletedBySync++;
-    });
-  }
+  if (failures.length === 0 && isFullSync(parsed.value))
+    deletedBySync = await deleteMissing(deps, { request, clusterId, events, marks }, signal);
 
-  const pools = [...touched].sort();
+  // Whatever was stored is enqueued, even when another event failed: nothing waits for the resync.
+  const pools = [...marks.touched].sort();
+  const reason = truncateText(`relay ${clusterId}`, MAX_REASON);
   // Pools whose configurations changed are marked dirty again now that every configuration of this
   // request is stored: the mark taken before the first store may already have been reported handled
   // by a reconcile round that ran between two stores and listed only part of them (found by the
   // control-plane bench: configurations waited for the resync timer).
-  const changed = pools.filter((k) => dirty.has(k) || dirtyAfter.has(k));
-  await requestReconcile(deps, { poolKeys: changed, reason: `relay ${clusterId}` }, signal);
+  const changed = pools.filter((k) => marks.dirty.has(k) || marks.dirtyAfter.has(k));
+  await requestReconcile(deps, { poolKeys: changed, reason }, signal);
   // A repeat or stale event only re-enqueues, without new dirt (a clean pool's reconcile returns at
   // once), which also completes a failed attempt.
   for (const poolKey of pools.filter((k) => !changed.includes(k)))
-    await deps.queue.enqueue({ poolKey, reason: `relay ${clusterId}` }, signal);
+    await deps.queue.enqueue({ poolKey, reason }, signal);
+  // A storage failure: the relay retries the whole request; what was stored comes back `unchanged`.
+  if (failures.length > 0) throw failures[0];
   deps.logger.info('relayEvents: accepted', {
     clusterId,
     events: events.length,
     outcomes,
     deletedBySync,
     pools,
+    rejected: rejected.length,
   });
-  return { kind: 'accepted', clusterId, outcomes, deletedBySync, pools };
+  return { kind: 'accepted', clusterId, outcomes, deletedBySync, pools, rejected };
+}
+
+interface Marks {
+  /** Pools to enqueue at the end. */
+  readonly touched: Set<string>;
+  /** Pools already marked dirty by this request. */
+  readonly dirty: Set<string>;
+  /** Pools to mark dirty at the end (deletions). */
+  readonly dirtyAfter: Set<string>;
+}
+
+/** The body, decoded (strict UTF-8) and parsed only now that its signature is checked. */
+function parseSignedBody(
+  body: Uint8Array,
+  signedCluster: string,
+):
+  | { readonly kind: 'ok'; readonly value: RelayEventsRequest }
+  | Extract<AcceptRelayEventsResult, { kind: 'invalid' }> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch (e) {
+    return {
+      kind: 'invalid',
+      problems: [{ field: 'body', message: `is not UTF-8 JSON: ${(e as Error).message}` }],
+    };
+  }
+  const parsed = parseRelayEventsRequest(json);
+  if (parsed.kind === 'invalid') return { kind: 'invalid', problems: parsed.problems };
+  if (parsed.value.clusterId !== signedCluster)
+    return {
+      kind: 'invalid',
+      problems: [
+        { field: 'clusterId', message: `must equal the ${RELAY_CLUSTER_HEADER} header it was signed for` },
+      ],
+    };
+  return parsed;
+}
+
+/** Full SYNC: deletes the stored live configurations the list lacks (see the contract above). */
+async function deleteMissing(
+  deps: AcceptRelayEventsDeps,
+  input: {
+    readonly request: SignedRequest;
+    readonly clusterId: string;
+    readonly events: readonly RelayEvent[];
+    readonly marks: Marks;
+  },
+  signal: AbortSignal,
+): Promise<number> {
+  const { clusterId, events } = input;
+  const listed = new Set(events.map((e) => e.object.metadata.uid));
+  const newest = Math.max(0, ...events.map((e) => configVersionOf(e.object.metadata).sequence));
+  const signedAtMs = Number(input.request.headers.timestamp) * 1000;
+  const stored = await deps.state.listConfigurations({ clusterId }, signal);
+  const missing = stored.filter(
+    (c) =>
+      c.deletedAt === undefined &&
+      !listed.has(c.uid) &&
+      (isCoveredBy(c.version, newest) ||
+        c.updatedAt.getTime() <= signedAtMs - RELAY_SIGNATURE_WINDOW_SECONDS * 1000),
+  );
+  let deleted = 0;
+  await forEachLimited(missing, CONCURRENCY, async (c) => {
+    await deleteConfiguration(
+      deps,
+      { clusterId, uid: c.uid, stored: c, touched: input.marks.touched, dirtyAfter: input.marks.dirtyAfter },
+      signal,
+    );
+    deleted++;
+  });
+  return deleted;
 }
 
 async function acceptEvent(

@@ -4,6 +4,7 @@
  * unresolved ones included); without: every configuration of every known pool.
  */
 import type { PoolStore, ConfigurationStore, StatusStore } from '../ports/stateStore.js';
+import { MAX_PAGE, pageOf, type Page, type PageRequest } from './pageOf.js';
 
 /** One configuration as admin shows it. */
 export interface ConfigurationView {
@@ -25,12 +26,15 @@ export interface DescribeConfigurationsDeps {
     Pick<PoolStore, 'listPools'>;
 }
 
-/** Lists configurations with their status, sorted by cluster, namespace, name. */
+/**
+ * One page of configurations with their status, sorted by cluster, namespace, name, uid. Statuses are
+ * read only for the page's items (a listing used to read one status per configuration: 5–15 s).
+ */
 export async function describeConfigurations(
   deps: DescribeConfigurationsDeps,
-  input: { readonly clusterId?: string },
+  input: { readonly clusterId?: string; readonly page?: PageRequest },
   signal: AbortSignal,
-): Promise<readonly ConfigurationView[]> {
+): Promise<Page<ConfigurationView>> {
   const configs =
     input.clusterId !== undefined
       ? await deps.state.listConfigurations({ clusterId: input.clusterId }, signal)
@@ -41,8 +45,13 @@ export async function describeConfigurations(
             ),
           )
         ).flat();
-  const views = await Promise.all(
-    configs.map(async (c): Promise<ConfigurationView> => {
+  const page = pageOf(
+    configs,
+    (c) => `${c.clusterId}\u0000${c.namespace}\u0000${c.name}\u0000${c.uid}`,
+    input.page ?? { limit: MAX_PAGE },
+  );
+  const items = await Promise.all(
+    page.items.map(async (c): Promise<ConfigurationView> => {
       const status = await deps.state.getStatus({ clusterId: c.clusterId, uid: c.uid }, signal);
       return {
         clusterId: c.clusterId,
@@ -57,7 +66,5 @@ export async function describeConfigurations(
       };
     }),
   );
-  const key = (v: ConfigurationView): string =>
-    `${v.clusterId}\u0000${v.namespace}\u0000${v.name}\u0000${v.uid}`;
-  return views.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return { ...page, items };
 }

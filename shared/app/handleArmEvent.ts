@@ -11,6 +11,7 @@
  * rethrown, so Event Grid's redelivery is handled.
  */
 import type { FieldProblem } from '../core/errors.js';
+import { MAX_REASON, truncateText } from '../core/inputLimits.js';
 import { normalizeArmEvent, poolKeysForResource } from '../core/normalizeArmEvent.js';
 import type { Logger } from '../ports/logger.js';
 import type { EventDedupeStore, PoolStore } from '../ports/stateStore.js';
@@ -45,7 +46,8 @@ export async function handleArmEvent(
 ): Promise<ArmEventResult> {
   const n = normalizeArmEvent(event);
   if (n.kind === 'invalid') {
-    deps.logger.warn('armEvents: malformed event ignored', { problems: n.problems });
+    // The entrypoint logs refusals at a bounded rate; here only a debug line.
+    deps.logger.debug('armEvents: malformed event ignored', { problems: n.problems });
     return { kind: 'invalid', problems: n.problems };
   }
   if (n.kind === 'ignored') {
@@ -65,11 +67,9 @@ export async function handleArmEvent(
     return { kind: 'duplicate', eventId: n.eventId };
   }
   try {
-    await requestReconcile(
-      deps,
-      { poolKeys: pools, reason: `arm-event ${n.operation} ${n.resource.id}` },
-      signal,
-    );
+    // The reason is for logs; a resource id may be long, a queue reason is at most 1024 characters.
+    const reason = truncateText(`arm-event ${n.operation} ${n.resource.id}`, MAX_REASON);
+    await requestReconcile(deps, { poolKeys: pools, reason }, signal);
   } catch (e) {
     await deps.state.forgetEvent({ eventId: n.eventId }, signal).catch(() => undefined);
     throw e;

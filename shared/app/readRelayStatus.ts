@@ -2,7 +2,8 @@
  * Use case behind `GET /api/relay/status?clusterId=…`: the status the control plane computed for each
  * configuration of a cluster, for the relay to patch into the custom resources' `/status`.
  *
- * Contract: same authentication as relayEvents (the signature covers the empty body) → `unauthorized`
+ * Contract: same authentication as relayEvents (the signature covers the method, path, query,
+ * cluster and the empty body) → `unauthorized`
  * (401); a missing or malformed `clusterId` → `invalid` (400); else `ok` with
  * `{"items": [{"namespace", "name", "uid", "status": {...}, "finalized": boolean}]}` sorted by namespace,
  * name and uid. Deleted configurations stay listed until their tombstone is purged; `finalized: true`
@@ -10,16 +11,18 @@
  * control plane has not reconciled yet has `status: {}`.
  */
 import type { FieldProblem } from '../core/errors.js';
-import { isTableSafeKey } from '../core/pool.js';
-import type { RelayStatusItem, RelayStatusResponse } from '../core/relayContract.js';
+import { clusterIdProblem, type RelayStatusItem, type RelayStatusResponse } from '../core/relayContract.js';
 import type { StaticGatewayConfigurationStatus } from '../core/staticGatewayConfiguration.js';
 import type { Logger } from '../ports/logger.js';
-import type { ConfigurationStore, StatusStore } from '../ports/stateStore.js';
+import type { ConfigurationStore, EventDedupeStore, StatusStore } from '../ports/stateStore.js';
+import { RELAY_CLUSTER_HEADER } from '../core/wellKnown.js';
 import { authenticateRelayRequest, type RelayAuth, type SignedRequest } from './authenticateRelayRequest.js';
 
 /** What the use case needs. */
 export interface ReadRelayStatusDeps {
-  readonly state: Pick<ConfigurationStore, 'listConfigurations'> & Pick<StatusStore, 'listStatuses'>;
+  readonly state: Pick<ConfigurationStore, 'listConfigurations'> &
+    Pick<StatusStore, 'listStatuses'> &
+    Pick<EventDedupeStore, 'markEventProcessed'>;
   readonly logger: Logger;
   readonly relay: RelayAuth;
 }
@@ -36,21 +39,19 @@ export async function readRelayStatus(
   request: SignedRequest & { readonly clusterId: string | undefined },
   signal: AbortSignal,
 ): Promise<ReadRelayStatusResult> {
-  const auth = authenticateRelayRequest(deps.relay, request);
-  if (auth.kind === 'rejected') {
-    deps.logger.warn('relayStatus: request refused', { reason: auth.reason, detail: auth.message });
-    return { kind: 'unauthorized', reason: auth.reason };
-  }
+  const auth = await authenticateRelayRequest(deps, request, signal);
+  if (auth.kind === 'rejected') return { kind: 'unauthorized', reason: auth.reason };
   const clusterId = request.clusterId;
-  if (clusterId === undefined || clusterId === '')
+  const problem = clusterIdProblem(clusterId);
+  if (problem !== undefined || clusterId === undefined)
+    return { kind: 'invalid', problems: [problem ?? { field: 'clusterId', message: 'is required' }] };
+  // The signature names its cluster: one captured signature never reads another cluster's status.
+  if (clusterId !== auth.clusterId)
     return {
       kind: 'invalid',
-      problems: [{ field: 'clusterId', message: 'is required (a query parameter)' }],
-    };
-  if (!isTableSafeKey(clusterId))
-    return {
-      kind: 'invalid',
-      problems: [{ field: 'clusterId', message: 'must not contain / \\ # ? or control characters' }],
+      problems: [
+        { field: 'clusterId', message: `must equal the ${RELAY_CLUSTER_HEADER} header it was signed for` },
+      ],
     };
   const [configs, statuses] = await Promise.all([
     deps.state.listConfigurations({ clusterId }, signal),

@@ -59,7 +59,7 @@ import {
 import { nextLocalRevision } from '../core/configVersion.js';
 import { errorMessage, isEgretError, TransientError } from '../core/errors.js';
 import { publicIpPrefixId } from '../core/armId.js';
-import { failedConfigurations, stepsConcerning } from '../core/failedConfigurations.js';
+import { stepsConcerning } from '../core/failedConfigurations.js';
 import type { Plan, PlanStep } from '../core/plan.js';
 import { planLeftovers, type LeftoversPlan } from '../core/planLeftovers.js';
 import { planPool } from '../core/planPool.js';

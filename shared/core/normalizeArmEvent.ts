@@ -17,6 +17,13 @@
 import type { ArmResourceId } from './armId.js';
 import { parseArmId, sameArmId } from './armId.js';
 import type { FieldProblem } from './errors.js';
+import {
+  escapedKeyLength,
+  isWellFormedText,
+  MAX_EVENT_KEY,
+  MAX_RESOURCE_ID,
+  textProblem,
+} from './inputLimits.js';
 import type { PoolRef } from './pool.js';
 
 /**
@@ -99,6 +106,13 @@ export function normalizeArmEvent(event: unknown): NormalizedArmEvent {
   const subject = text('subject');
   if (cloud && event['specversion'] !== '1.0')
     problems.push({ field: 'specversion', message: 'must be "1.0"' });
+  // The id becomes a dedupe RowKey (escaped): it must encode as UTF-8 and fit 512 characters.
+  if (eventId !== '' && !isWellFormedText(eventId))
+    problems.push({ field: 'id', message: 'must be valid Unicode (it holds a lone surrogate)' });
+  else if (escapedKeyLength(eventId) > MAX_EVENT_KEY)
+    problems.push({ field: 'id', message: `must be at most ${MAX_EVENT_KEY} characters once escaped` });
+  const subjectProblem = textProblem('subject', subject, MAX_RESOURCE_ID);
+  if (subjectProblem !== undefined) problems.push(subjectProblem);
   if (problems.length > 0) return { kind: 'invalid', problems };
 
   const id = { eventId };
@@ -132,6 +146,12 @@ export function normalizeArmEvent(event: unknown): NormalizedArmEvent {
   }
   const resourceUri =
     typeof data['resourceUri'] === 'string' && data['resourceUri'] !== '' ? data['resourceUri'] : subject;
+  const uriProblem = textProblem(
+    resourceUri === subject ? 'subject' : 'data.resourceUri',
+    resourceUri,
+    MAX_RESOURCE_ID,
+  );
+  if (uriProblem !== undefined) return { kind: 'invalid', problems: [uriProblem] };
   const parsed = parseArmId(resourceUri);
   if (parsed.kind === 'invalid') {
     return {

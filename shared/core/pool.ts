@@ -10,6 +10,7 @@
  *   (also those without a VM yet), so private IPs are stable.
  * - `standalone-vms`: the primary NICs of named VMs (egret's addition, after upstream's plan).
  */
+import { isWellFormedText } from './inputLimits.js';
 import { md5, toHex } from './md5.js';
 import type { DesiredSpec } from './staticGatewayConfiguration.js';
 import { uuidV3 } from './uuidV3.js';
@@ -59,7 +60,12 @@ export function poolKey(ref: PoolRef): string {
  * of UTF-16 (512 characters). egret validates keys itself because Azurite answers 500 where Azure answers 400.
  */
 export function isTableSafeKey(key: string): boolean {
-  return key.length > 0 && key.length <= 512 && !/[/\\#?\u0000-\u001f\u007f-\u009f]/.test(key);
+  return (
+    key.length > 0 &&
+    key.length <= 512 &&
+    !/[/\\#?\u0000-\u001f\u007f-\u009f]/.test(key) &&
+    isWellFormedText(key)
+  );
 }
 
 /** Sorted, lower-cased, de-duplicated VM names: the identity of a standalone-VM pool. */

@@ -28,7 +28,17 @@
  * `finalized: true` means nothing of the configuration is left in Azure: the relay may remove its finalizer.
  */
 import type { FieldProblem } from './errors.js';
-import { isTableSafeKey } from './pool.js';
+import {
+  jsonShapeProblem,
+  keyProblem,
+  MAX_CLUSTER_ID,
+  MAX_SHORT_TEXT,
+  MAX_SPEC_DEPTH,
+  MAX_SPEC_JSON,
+  objectNameProblem,
+  textProblem,
+  uidProblem,
+} from './inputLimits.js';
 import type {
   StaticGatewayConfiguration,
   StaticGatewayConfigurationStatus,
@@ -42,6 +52,12 @@ export type RelayEventType = (typeof RELAY_EVENT_TYPES)[number];
 
 /** Most events one request may carry (keeps a request well under the Functions body limit). */
 export const MAX_RELAY_EVENTS = 500;
+
+/**
+ * Largest `relayEvents` body (bytes): 500 events of up to ~8 KiB each. A larger request is refused
+ * with 413 before it is decoded; the relay's batches stay far below it.
+ */
+export const MAX_RELAY_BODY_BYTES = 4 * 1024 * 1024;
 
 /** One forwarded watch event. */
 export interface RelayEvent {
@@ -95,10 +111,8 @@ export function parseRelayEventsRequest(body: unknown): Parsed<RelayEventsReques
   if (!isObject(body))
     return { kind: 'invalid', problems: [{ field: 'body', message: 'must be a JSON object' }] };
   const clusterId = body['clusterId'];
-  if (typeof clusterId !== 'string' || clusterId === '')
-    problems.push({ field: 'clusterId', message: 'is required (a non-empty string)' });
-  else if (!isTableSafeKey(clusterId))
-    problems.push({ field: 'clusterId', message: 'must not contain / \\ # ? or control characters' });
+  const clusterProblem = clusterIdProblem(clusterId);
+  if (clusterProblem !== undefined) problems.push(clusterProblem);
   const events = body['events'];
   if (!Array.isArray(events)) {
     problems.push({ field: 'events', message: 'must be a list' });
@@ -150,17 +164,16 @@ function checkEvent(event: unknown, path: string, problems: FieldProblem[]): voi
   if (!isObject(metadata)) {
     problems.push({ field: `${at}.metadata`, message: 'must be an object' });
   } else {
-    for (const key of ['name', 'namespace', 'uid']) {
+    for (const key of ['name', 'namespace', 'uid'] as const) {
       const value = metadata[key];
-      if (typeof value !== 'string' || value === '')
-        problems.push({ field: `${at}.metadata.${key}`, message: 'is required (a non-empty string)' });
-    }
-    const uid = metadata['uid'];
-    if (typeof uid === 'string' && uid !== '' && !isTableSafeKey(uid)) {
-      problems.push({
-        field: `${at}.metadata.uid`,
-        message: 'must not contain / \\ # ? or control characters',
-      });
+      const field = `${at}.metadata.${key}`;
+      const problem =
+        typeof value !== 'string' || value === ''
+          ? { field, message: 'is required (a non-empty string)' }
+          : key === 'uid'
+            ? uidProblem(field, value)
+            : objectNameProblem(field, value, key);
+      if (problem !== undefined) problems.push(problem);
     }
     const generation = metadata['generation'];
     if (
@@ -172,14 +185,18 @@ function checkEvent(event: unknown, path: string, problems: FieldProblem[]): voi
     const resourceVersion = metadata['resourceVersion'];
     if (resourceVersion !== undefined && typeof resourceVersion !== 'string')
       problems.push({ field: `${at}.metadata.resourceVersion`, message: 'must be a string' });
+    else if (typeof resourceVersion === 'string')
+      pushDefined(problems, textProblem(`${at}.metadata.resourceVersion`, resourceVersion, MAX_SHORT_TEXT));
     const deletion = metadata['deletionTimestamp'];
     if (deletion !== undefined && deletion !== null && typeof deletion !== 'string') {
       problems.push({ field: `${at}.metadata.deletionTimestamp`, message: 'must be an RFC 3339 string' });
-    }
+    } else if (typeof deletion === 'string')
+      pushDefined(problems, textProblem(`${at}.metadata.deletionTimestamp`, deletion, MAX_SHORT_TEXT));
   }
   const spec = object['spec'];
   if (spec !== undefined && !isObject(spec))
     problems.push({ field: `${at}.spec`, message: 'must be an object' });
+  else if (spec !== undefined) pushDefined(problems, specProblem(`${at}.spec`, spec));
   const status = object['status'];
   if (status !== undefined && status !== null && !isObject(status))
     problems.push({ field: `${at}.status`, message: 'must be an object' });
@@ -207,6 +224,29 @@ export function parseRelayStatusResponse(body: unknown): Parsed<RelayStatusRespo
   });
   if (problems.length > 0) return { kind: 'invalid', problems };
   return { kind: 'ok', value: { items: body['items'] as RelayStatusItem[] } };
+}
+
+/**
+ * The problem with a cluster id (a Table PartitionKey, also in queue reasons), or undefined.
+ * Shared by relayEvents (body) and relayStatus (query).
+ */
+export function clusterIdProblem(clusterId: unknown): FieldProblem | undefined {
+  if (typeof clusterId !== 'string' || clusterId === '')
+    return { field: 'clusterId', message: 'is required (a non-empty string)' };
+  return keyProblem('clusterId', clusterId, MAX_CLUSTER_ID);
+}
+
+/** Depth first (iteratively: a 5,000-deep spec must not overflow a stack), then the stored size. */
+function specProblem(field: string, spec: unknown): FieldProblem | undefined {
+  const shape = jsonShapeProblem(field, spec, MAX_SPEC_DEPTH);
+  if (shape !== undefined) return shape;
+  return JSON.stringify(spec).length > MAX_SPEC_JSON
+    ? { field, message: `must be at most ${MAX_SPEC_JSON} characters as JSON` }
+    : undefined;
+}
+
+function pushDefined(problems: FieldProblem[], problem: FieldProblem | undefined): void {
+  if (problem !== undefined) problems.push(problem);
 }
 
 function isObject(value: unknown): value is Json {

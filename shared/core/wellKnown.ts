@@ -150,7 +150,11 @@ export const DEFAULT_EXCEPTION_CIDRS: readonly string[] = ['169.254.169.254/32',
 
 /** Header carrying the Unix time (seconds) a relay request was signed at. */
 export const RELAY_TIMESTAMP_HEADER = 'X-Egret-Timestamp';
-/** Header carrying `sha256=<hex HMAC-SHA256(secret, timestamp + "." + raw body)>`. */
+/** Header carrying `sha256=<hex HMAC-SHA256(secret, string to sign)>` (relaySignature.ts). */
 export const RELAY_SIGNATURE_HEADER = 'X-Egret-Signature';
+/** Header naming the cluster a relay request is signed for (selects its secret). */
+export const RELAY_CLUSTER_HEADER = 'X-Egret-Cluster';
+/** Header carrying a relay request's unique nonce (signed: two requests never share a signature). */
+export const RELAY_NONCE_HEADER = 'X-Egret-Nonce';
 /** How far a signed request's timestamp may be from the verifier's clock, either way. */
 export const RELAY_SIGNATURE_WINDOW_SECONDS = 300;

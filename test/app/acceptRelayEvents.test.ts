@@ -5,47 +5,75 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hmacSha256Hex } from '../../shared/adapters/system/hmacSha256Hex.js';
 import { acceptRelayEvents } from '../../shared/app/acceptRelayEvents.js';
+import { TransientError, ValidationError } from '../../shared/core/errors.js';
 import { reconcilePool } from '../../shared/app/reconcilePool.js';
 import type { StateStore } from '../../shared/ports/stateStore.js';
 import { readRelayStatus } from '../../shared/app/readRelayStatus.js';
-import { signRelayRequest } from '../../shared/core/relaySignature.js';
+import type { SignedRequest } from '../../shared/app/authenticateRelayRequest.js';
+import { relayAuth, signedRelayRequest } from '../support/relaySigning.js';
 import { CLUSTER, SECRET, createAppWorld, ready, sgc, vmssSpec } from './support/appWorld.js';
 
 const signal = AbortSignal.timeout(60_000);
 
 describe('acceptRelayEvents', () => {
-  it('refuses a missing, wrong or stale signature', async () => {
+  it('refuses a missing, wrong, stale, tampered or replayed signature', async () => {
     const w = createAppWorld('vmss');
     const body = JSON.stringify({ clusterId: CLUSTER, events: [] });
     const now = w.clock.nowMs() / 1000;
-    const good = signRelayRequest({ secret: SECRET, body, nowSeconds: now, hmac: hmacSha256Hex });
-    const send = (timestamp: string | undefined, signature: string | undefined) =>
-      acceptRelayEvents(w.deps, { timestamp, signature, rawBody: body }, signal);
-    assert.deepEqual(await send(undefined, undefined), { kind: 'unauthorized', reason: 'missing-header' });
-    const other = signRelayRequest({
-      secret: 'another-secret-of-at-least-32-chars!!',
-      body,
-      nowSeconds: now,
-      hmac: hmacSha256Hex,
-    });
-    assert.deepEqual(await send(other['X-Egret-Timestamp'], other['X-Egret-Signature']), {
+    const sign = (over: Partial<Parameters<typeof signedRelayRequest>[0]> = {}) =>
+      signedRelayRequest({
+        secret: SECRET,
+        method: 'POST',
+        url: '/api/relay/events',
+        body,
+        nowSeconds: now,
+        ...over,
+      });
+    const send = (r: SignedRequest) => acceptRelayEvents(w.deps, r, signal);
+    const good = sign();
+    const noHeaders = { ...good, headers: { ...good.headers, nonce: undefined } };
+    assert.deepEqual(await send(noHeaders), { kind: 'unauthorized', reason: 'missing-header' });
+    assert.deepEqual(await send(sign({ secret: 'another-secret-of-at-least-32-chars!!' })), {
       kind: 'unauthorized',
       reason: 'bad-signature',
     });
-    const old = signRelayRequest({ secret: SECRET, body, nowSeconds: now - 301, hmac: hmacSha256Hex });
-    assert.deepEqual(await send(old['X-Egret-Timestamp'], old['X-Egret-Signature']), {
+    assert.deepEqual(await send(sign({ nowSeconds: now - 301 })), { kind: 'unauthorized', reason: 'stale' });
+    const tampered = { ...good, body: new TextEncoder().encode(body + ' ') };
+    assert.equal((await send(tampered)).kind, 'unauthorized');
+    const otherPath = { ...good, target: { ...good.target, path: '/api/relay/other' } };
+    assert.equal((await send(otherPath)).kind, 'unauthorized', 'the path is signed');
+    const otherMethod = { ...good, target: { ...good.target, method: 'PUT' } };
+    assert.equal((await send(otherMethod)).kind, 'unauthorized', 'the method is signed');
+    assert.equal((await send(good)).kind, 'accepted');
+    // An exact replay within the window (issue 12: each one enqueued work) is refused.
+    assert.deepEqual(await send(good), { kind: 'unauthorized', reason: 'replayed' });
+    assert.equal((await send(sign())).kind, 'accepted', 'a new nonce is a new request');
+  });
+
+  it('binds the body to the cluster it was signed for, and a cluster may have its own secret', async () => {
+    const w = createAppWorld('vmss');
+    const own = 'own-secret-of-cluster-b-at-least-32-chars';
+    const deps = { ...w.deps, relay: relayAuth(SECRET, w.clock, { 'cluster-b': own }) };
+    const now = w.clock.nowMs() / 1000;
+    const body = (clusterId: string) => JSON.stringify({ clusterId, events: [] });
+    const req = (secret: string, clusterId: string, signedFor = clusterId) =>
+      signedRelayRequest({
+        secret,
+        method: 'POST',
+        url: '/api/relay/events',
+        body: body(clusterId),
+        nowSeconds: now,
+        clusterId: signedFor,
+      });
+    assert.equal((await acceptRelayEvents(deps, req(own, 'cluster-b'), signal)).kind, 'accepted');
+    assert.deepEqual(await acceptRelayEvents(deps, req(SECRET, 'cluster-b'), signal), {
       kind: 'unauthorized',
-      reason: 'stale',
+      reason: 'bad-signature',
     });
-    const tampered = await acceptRelayEvents(
-      w.deps,
-      { timestamp: good['X-Egret-Timestamp'], signature: good['X-Egret-Signature'], rawBody: body + ' ' },
-      signal,
-    );
-    assert.equal(tampered.kind, 'unauthorized');
-    assert.equal((await send(good['X-Egret-Timestamp'], good['X-Egret-Signature'])).kind, 'accepted');
+    const crossed = await acceptRelayEvents(deps, req(SECRET, 'cluster-b', CLUSTER), signal);
+    assert.equal(crossed.kind, 'invalid');
+    assert.deepEqual(crossed.kind === 'invalid' ? crossed.problems.map((p) => p.field) : [], ['clusterId']);
   });
 
   it('names every problem of a malformed body and stores nothing', async () => {
@@ -66,15 +94,14 @@ describe('acceptRelayEvents', () => {
     assert.deepEqual(await w.state.listConfigurations({ clusterId: CLUSTER }, signal), []);
     const notJson = await acceptRelayEvents(
       w.deps,
-      (() => {
-        const h = signRelayRequest({
-          secret: SECRET,
-          body: '{',
-          nowSeconds: w.clock.nowMs() / 1000,
-          hmac: hmacSha256Hex,
-        });
-        return { timestamp: h['X-Egret-Timestamp'], signature: h['X-Egret-Signature'], rawBody: '{' };
-      })(),
+      signedRelayRequest({
+        secret: SECRET,
+        method: 'POST',
+        url: '/api/relay/events',
+        body: '{',
+        nowSeconds: w.clock.nowMs() / 1000,
+        clusterId: CLUSTER,
+      }),
       signal,
     );
     assert.equal(notJson.kind, 'invalid');
@@ -125,15 +152,15 @@ describe('acceptRelayEvents', () => {
         { type: 'ADDED', object: sgc('b', vmssSpec(31)) },
       ],
     });
-    const h = signRelayRequest({
-      secret: SECRET,
-      body,
-      nowSeconds: w.clock.nowMs() / 1000,
-      hmac: hmacSha256Hex,
-    });
     const request = acceptRelayEvents(
       { ...w.deps, state },
-      { timestamp: h['X-Egret-Timestamp'], signature: h['X-Egret-Signature'], rawBody: body },
+      signedRelayRequest({
+        secret: SECRET,
+        method: 'POST',
+        url: '/api/relay/events',
+        body,
+        nowSeconds: w.clock.nowMs() / 1000,
+      }),
       signal,
     );
     await firstDone;
@@ -259,33 +286,123 @@ describe('acceptRelayEvents', () => {
     assert.equal(w.arm.world.prefixes.length, 1);
   });
 
-  it('relayStatus answers 400 without a cluster id and 401 without a signature', async () => {
+  it('relayStatus answers 400 without a cluster id, 401 without a signature, and binds cluster and query', async () => {
     const w = createAppWorld('vmss');
-    const h = signRelayRequest({
+    const status = (clusterId: string | undefined, signedFor = CLUSTER, url?: string) =>
+      readRelayStatus(
+        w.deps,
+        {
+          ...signedRelayRequest({
+            secret: SECRET,
+            method: 'GET',
+            url: url ?? `/api/relay/status?clusterId=${encodeURIComponent(clusterId ?? '')}`,
+            body: '',
+            nowSeconds: w.clock.nowMs() / 1000,
+            clusterId: signedFor,
+          }),
+          clusterId,
+        },
+        signal,
+      );
+    assert.equal((await status(undefined, CLUSTER, '/api/relay/status')).kind, 'invalid');
+    assert.equal((await status('a/b')).kind, 'invalid');
+    const unsigned = signedRelayRequest({
       secret: SECRET,
+      method: 'GET',
+      url: '/api/relay/status',
       body: '',
-      nowSeconds: w.clock.nowMs() / 1000,
-      hmac: hmacSha256Hex,
+      nowSeconds: 0,
+      clusterId: CLUSTER,
     });
-    const signed = { timestamp: h['X-Egret-Timestamp'], signature: h['X-Egret-Signature'], rawBody: '' };
-    assert.equal(
-      (await readRelayStatus(w.deps, { ...signed, clusterId: undefined }, signal)).kind,
-      'invalid',
-    );
-    assert.equal((await readRelayStatus(w.deps, { ...signed, clusterId: 'a/b' }, signal)).kind, 'invalid');
     assert.equal(
       (
         await readRelayStatus(
           w.deps,
-          { timestamp: undefined, signature: undefined, rawBody: '', clusterId: CLUSTER },
+          { ...unsigned, headers: { ...unsigned.headers, signature: undefined }, clusterId: CLUSTER },
           signal,
         )
       ).kind,
       'unauthorized',
     );
-    assert.deepEqual(await readRelayStatus(w.deps, { ...signed, clusterId: CLUSTER }, signal), {
-      kind: 'ok',
-      body: { items: [] },
+    assert.deepEqual(await status(CLUSTER), { kind: 'ok', body: { items: [] } });
+    // Issue 12: one captured signature read five clusters' status. Now the query and the cluster are signed.
+    const captured = signedRelayRequest({
+      secret: SECRET,
+      method: 'GET',
+      url: `/api/relay/status?clusterId=${CLUSTER}`,
+      body: '',
+      nowSeconds: w.clock.nowMs() / 1000,
+      clusterId: CLUSTER,
     });
+    const elsewhere = {
+      ...captured,
+      target: { ...captured.target, query: 'clusterId=other' },
+      clusterId: 'other',
+    };
+    assert.deepEqual(await readRelayStatus(w.deps, elsewhere, signal), {
+      kind: 'unauthorized',
+      reason: 'bad-signature',
+    });
+    const otherCluster = await status('other', CLUSTER, '/api/relay/status?clusterId=other');
+    assert.equal(otherCluster.kind, 'invalid', 'a signature for one cluster never reads another');
+  });
+});
+
+describe('acceptRelayEvents when the store fails part-way (issue 12: a 400 after a partial store)', () => {
+  const failing = (w: ReturnType<typeof createAppWorld>, error: Error): StateStore => {
+    const state: StateStore = Object.create(w.state) as StateStore;
+    state.upsertConfiguration = async (input, s) => {
+      if (input.uid === 'uid-b') throw error;
+      return w.state.upsertConfiguration(input, s);
+    };
+    return state;
+  };
+  const body = {
+    clusterId: CLUSTER,
+    events: [
+      { type: 'ADDED', object: sgc('a', vmssSpec(31)) },
+      { type: 'ADDED', object: sgc('b', vmssSpec(31)) },
+    ],
+  };
+  const send = (w: ReturnType<typeof createAppWorld>, state: StateStore) =>
+    acceptRelayEvents(
+      { ...w.deps, state },
+      signedRelayRequest({
+        secret: SECRET,
+        method: 'POST',
+        url: '/api/relay/events',
+        body: JSON.stringify(body),
+        nowSeconds: w.clock.nowMs() / 1000,
+      }),
+      signal,
+    );
+
+  it('answers exactly what it accepted when the store refuses one event', async () => {
+    const w = createAppWorld('vmss');
+    const r = await send(w, failing(w, new ValidationError([{ field: 'uid', message: 'refused' }])));
+    assert.equal(r.kind, 'accepted');
+    if (r.kind !== 'accepted') return;
+    assert.deepEqual(r.outcomes, { created: 1 });
+    assert.deepEqual(r.rejected, [{ index: 1, field: 'events[1].uid', message: 'refused' }]);
+    assert.deepEqual(
+      w.queue.takeVisible().map((m) => m.poolKey),
+      r.pools,
+      'what was stored is enqueued',
+    );
+  });
+
+  it('enqueues what was stored before a storage outage, then fails for the retry', async () => {
+    const w = createAppWorld('vmss');
+    await assert.rejects(send(w, failing(w, new TransientError('storage down'))), TransientError);
+    const stored = await w.state.listConfigurations({ clusterId: CLUSTER }, signal);
+    assert.deepEqual(
+      stored.map((c) => c.uid),
+      ['uid-a'],
+    );
+    assert.deepEqual(
+      w.queue.takeVisible().map((m) => m.poolKey),
+      [stored[0]!.poolKey],
+      'the stored event is not left for the resync',
+    );
   });
 });

@@ -58,6 +58,14 @@ describe('handleArmEvent', () => {
     );
   });
 
+  it('enqueues for a resource id whose queue reason would pass 1024 characters (was a 500)', async () => {
+    const w = await managedWorld();
+    const long = `${vmssId}/virtualMachines/${'9'.repeat(1500)}`;
+    const e = event('ev-long', 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/write', long);
+    const r = await handleArmEvent(w.deps, e, signal);
+    assert.equal(r.kind, 'enqueued');
+  });
+
   it('ignores a failed operation on a managed VMSS (it changed nothing)', async () => {
     const w = await managedWorld();
     const failed = event(

@@ -87,4 +87,19 @@ describe('loadConfig', () => {
     assert.match(message, /AZURE_SUBSCRIPTION_ID="not-a-guid" is not a subscription GUID/);
     assert.match(message, /ARM_CA_CERT_PATH is required with AZURE_CREDENTIAL=standIn/);
   });
+
+  it('reads a relay key per cluster from a JSON map, "*" for the others', () => {
+    const own = 'k'.repeat(32);
+    const other = 'o'.repeat(32);
+    const c = loadConfig({ ...base, RELAY_SHARED_SECRET: JSON.stringify({ 'aks-1': own, '*': other }) });
+    assert.deepEqual(c.relayClusterSecrets, { 'aks-1': own });
+    assert.equal(c.relaySharedSecret, other);
+    const only = loadConfig({ ...base, RELAY_SHARED_SECRET: JSON.stringify({ 'aks-1': own }) });
+    assert.equal(only.relaySharedSecret, '', 'no key for other clusters');
+    assert.match(
+      problemsOf({ ...base, RELAY_SHARED_SECRET: '{"aks-1": "short"}' }),
+      /"aks-1" must be at least 32/,
+    );
+    assert.match(problemsOf({ ...base, RELAY_SHARED_SECRET: '{not json' }), /not a JSON object/);
+  });
 });

@@ -14,10 +14,13 @@ import {
   createRelayStatusHandler,
 } from '../../functions/handlers/relayHandlers.js';
 import type { AcceptRelayEventsDeps } from '../../shared/app/acceptRelayEvents.js';
-import { hmacSha256Hex } from '../../shared/adapters/system/hmacSha256Hex.js';
+import { signRelayHttpRequest } from '../../shared/adapters/system/hmacSha256Hex.js';
 import { TransientError } from '../../shared/core/errors.js';
-import { signRelayRequest } from '../../shared/core/relaySignature.js';
-import { CLUSTER, SECRET, createAppWorld, sgc, vmssSpec } from '../app/support/appWorld.js';
+import { CLUSTER, SECRET, createAppWorld, manualClock, sgc, vmssSpec } from '../app/support/appWorld.js';
+
+import { createLineLogger } from '../../shared/adapters/system/createLineLogger.js';
+import { createRejectionLog } from '../../shared/app/rejectionLog.js';
+import { MAX_RELAY_BODY_BYTES } from '../../shared/core/relayContract.js';
 
 const { HttpRequest, InvocationContext } = functions;
 
@@ -29,7 +32,14 @@ function signedPost(
   body: string,
   secret = SECRET,
 ): InstanceType<typeof HttpRequest> {
-  const h = signRelayRequest({ secret, body, nowSeconds: w.clock.nowMs() / 1000, hmac: hmacSha256Hex });
+  const h = signRelayHttpRequest({
+    secret,
+    clusterId: CLUSTER,
+    method: 'POST',
+    url: '/api/relay/events',
+    body,
+    nowSeconds: w.clock.nowMs() / 1000,
+  });
   return new HttpRequest({
     method: 'POST',
     url: 'http://localhost/api/relay/events',
@@ -53,13 +63,16 @@ describe('relayEvents / relayStatus handlers', () => {
       outcomes: { created: 1 },
       deletedBySync: 0,
       pools: ['vmss:rg-gw:gw'],
+      rejected: [],
     });
     const status = createRelayStatusHandler(() => w.deps);
-    const h = signRelayRequest({
+    const h = signRelayHttpRequest({
       secret: SECRET,
+      clusterId: CLUSTER,
+      method: 'GET',
+      url: `/api/relay/status?clusterId=${CLUSTER}`,
       body: '',
       nowSeconds: w.clock.nowMs() / 1000,
-      hmac: hmacSha256Hex,
     });
     const got = await status(
       new HttpRequest({
@@ -103,6 +116,54 @@ describe('relayEvents / relayStatus handlers', () => {
     );
   });
 
+  it('answers 413 to a body over the limit before reading or checking it (Content-Length, then streamed)', async () => {
+    const w = createAppWorld('vmss');
+    const handler = createRelayEventsHandler(() => w.deps);
+    const declared = await handler(
+      new HttpRequest({
+        method: 'POST',
+        url: 'http://localhost/api/relay/events',
+        headers: { 'content-length': String(MAX_RELAY_BODY_BYTES + 1) },
+        body: { string: '{}' },
+      }),
+      ctx('relayEvents'),
+    );
+    assert.equal(declared.status, 413);
+    assert.equal((declared.jsonBody as { problems: { field: string }[] }).problems[0]?.field, 'body');
+    const streamed = await handler(
+      new HttpRequest({
+        method: 'POST',
+        url: 'http://localhost/api/relay/events',
+        body: { string: 'x'.repeat(MAX_RELAY_BODY_BYTES + 1) },
+      }),
+      ctx('relayEvents'),
+    );
+    assert.equal(
+      streamed.status,
+      413,
+      'an unsigned oversized body is refused before its signature is checked',
+    );
+  });
+
+  it('logs refusals as warnings only up to a rate, then at debug, then counts them', () => {
+    const clock = manualClock();
+    const lines: [string, string][] = [];
+    const logger = createLineLogger({
+      debug: (l) => lines.push(['debug', l]),
+      info: (l) => lines.push(['info', l]),
+      warn: (l) => lines.push(['warn', l]),
+      error: (l) => lines.push(['error', l]),
+    });
+    const log = createRejectionLog({ clock, windowMs: 60_000, warnPerWindow: 3 });
+    for (let i = 0; i < 100; i++) log(logger, 'refused', { i });
+    assert.equal(lines.filter(([level]) => level === 'warn').length, 3);
+    assert.equal(lines.filter(([level]) => level === 'debug').length, 97);
+    clock.advance(60_000);
+    log(logger, 'refused', {});
+    const warns = lines.filter(([level]) => level === 'warn').map(([, l]) => l);
+    assert.match(warns[3] ?? '', /"refused":97/);
+  });
+
   it('answers 503 with Retry-After when state storage is unavailable (the relay retries)', async () => {
     const w = createAppWorld('vmss');
     const deps: AcceptRelayEventsDeps = {
@@ -127,11 +188,19 @@ describe('relayEvents / relayStatus handlers', () => {
 describe('admin handler', () => {
   const admin = (w: ReturnType<typeof createAppWorld>) =>
     createAdminHandler(() => ({ ...w.deps, pools: w.deps.arm, poison: { peek: () => Promise.resolve([]) } }));
-  const call = (w: ReturnType<typeof createAppWorld>, method: string, path: string) =>
-    admin(w)(
-      new HttpRequest({ method, url: `http://localhost/api/manage/${path}`, params: { path } }),
+  // As the host does (routeTemplate.ts, and Azure): the URL carries the encoded path, `{*path}` the
+  // decoded one; the query stays in the URL.
+  const call = (w: ReturnType<typeof createAppWorld>, method: string, pathAndQuery: string) => {
+    const [path = '', query] = pathAndQuery.split('?');
+    return admin(w)(
+      new HttpRequest({
+        method,
+        url: `http://localhost/api/manage/${path}${query === undefined ? '' : `?${query}`}`,
+        params: { path: decodeURIComponent(path) },
+      }),
       ctx('admin'),
     );
+  };
 
   it('reports health, lists pools and configurations, and queues a reconcile', async () => {
     const w = createAppWorld('vmss');
@@ -170,6 +239,48 @@ describe('admin handler', () => {
       5,
       'the five writes of the first reconcile',
     );
+  });
+
+  it('decodes the path once: a % in a pool key is a 4xx or a 202, never a 500 (issue 12)', async () => {
+    const w = createAppWorld('vmss');
+    const pct = await call(w, 'POST', 'pools/100%25/reconcile');
+    assert.equal(pct.status, 202);
+    assert.equal((pct.jsonBody as { poolKey: string }).poolKey, '100%');
+    const badEscape = await call(w, 'GET', 'pools/%25E0%25A4%25A/audit');
+    assert.equal(badEscape.status, 200);
+    const slash = await call(w, 'POST', 'pools/a%3Fb/reconcile');
+    assert.equal(slash.status, 400);
+    assert.deepEqual((slash.jsonBody as { problems: { field: string }[] }).problems[0]?.field, 'poolKey');
+  });
+
+  it('pages configurations and pools (limit + continuation token), and names a bad paging value', async () => {
+    const w = createAppWorld('vmss');
+    await w.send({
+      clusterId: CLUSTER,
+      events: ['a', 'b', 'c', 'd', 'e'].map((n) => ({ type: 'ADDED', object: sgc(n, vmssSpec(31)) })),
+    });
+    const names: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const q = `limit=2${token === undefined ? '' : `&continuationToken=${token}`}`;
+      const res = await call(w, 'GET', `configurations?${q}`);
+      assert.equal(res.status, 200);
+      const body = res.jsonBody as { items: { name: string }[]; continuationToken?: string };
+      assert.ok(body.items.length <= 2);
+      names.push(...body.items.map((i) => i.name));
+      token = body.continuationToken;
+      pages++;
+    } while (token !== undefined);
+    assert.deepEqual(names, ['a', 'b', 'c', 'd', 'e']);
+    assert.equal(pages, 3);
+    for (const q of ['limit=0', 'limit=5000', 'limit=x', 'continuationToken=%2F%2F']) {
+      const res = await call(w, 'GET', `configurations?${q}`);
+      assert.equal(res.status, 400, q);
+      assert.match(JSON.stringify(res.jsonBody), /limit|continuationToken/);
+    }
+    const pools = await call(w, 'GET', 'pools?limit=1');
+    assert.equal((pools.jsonBody as { items: unknown[] }).items.length, 1);
   });
 
   it('answers 503 when ARM is unreachable and 404 (naming the routes) for an unknown route', async () => {

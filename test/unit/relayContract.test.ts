@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { parseRelayEventsRequest, parseRelayStatusResponse } from '../../shared/core/relayContract.js';
 import { signRelayRequest, verifyRelayRequest } from '../../shared/core/relaySignature.js';
-import type { HmacSha256Hex } from '../../shared/core/relaySignature.js';
+import type { HmacSha256Hex, RelayCrypto } from '../../shared/core/relaySignature.js';
 
 const hmac: HmacSha256Hex = (secret, message) =>
   createHmac('sha256', secret).update(message, 'utf8').digest('hex');
@@ -82,50 +82,92 @@ describe('relayStatus answer', () => {
   });
 });
 
-describe('HMAC signing', () => {
+describe('HMAC signing (v2: method, path, query, cluster, timestamp, nonce, body hash)', () => {
   const secret = 'shared-secret';
   const body = '{"clusterId":"c","events":[]}';
   const now = 1_750_000_000;
-
-  it('signs as sha256=<hex HMAC(secret, timestamp.body)> and verifies', () => {
-    const headers = signRelayRequest({ secret, body, nowSeconds: now, hmac });
-    assert.equal(headers['X-Egret-Timestamp'], String(now));
-    assert.equal(
-      headers['X-Egret-Signature'],
-      `sha256=${createHmac('sha256', secret).update(`${now}.${body}`).digest('hex')}`,
-    );
-    const v = verifyRelayRequest({
-      secret,
-      body,
+  const nonce = 'n0nce-0123456789abcdef';
+  const target = { method: 'GET', path: '/api/relay/status', query: 'clusterId=c&b=2', clusterId: 'c' };
+  const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  const crypto: RelayCrypto = {
+    hmacSha256Hex: hmac,
+    sha256Hex,
+    equal: (a, b) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b)),
+  };
+  const bytes = new TextEncoder().encode(body);
+  const headers = signRelayRequest({ secret, target, body, nowSeconds: now, nonce, crypto });
+  const signed = {
+    clusterId: headers['X-Egret-Cluster'],
+    timestamp: headers['X-Egret-Timestamp'],
+    nonce: headers['X-Egret-Nonce'],
+    signature: headers['X-Egret-Signature'],
+  };
+  const verify = (over: Partial<Parameters<typeof verifyRelayRequest>[0]> = {}) =>
+    verifyRelayRequest({
+      secretOf: (c) => (c === 'c' ? secret : undefined),
+      headers: signed,
+      target: { method: 'GET', path: '/api/relay/status', query: 'b=2&clusterId=c' },
+      body: bytes,
       nowSeconds: now + 299,
-      hmac,
-      timestamp: headers['X-Egret-Timestamp'],
-      signature: headers['X-Egret-Signature'],
+      crypto,
+      ...over,
     });
-    assert.deepEqual(v, { kind: 'ok' });
+
+  it('signs the documented string to sign and verifies (query order does not matter)', () => {
+    const message = [
+      'egret-relay-v2',
+      'GET',
+      '/api/relay/status',
+      'b=2&clusterId=c',
+      'c',
+      String(now),
+      nonce,
+      sha256Hex(bytes),
+    ].join('\n');
+    assert.equal(headers['X-Egret-Signature'], `sha256=${hmac(secret, message)}`);
+    const v = verify();
+    assert.equal(v.kind, 'ok');
   });
 
-  const headers = signRelayRequest({ secret, body, nowSeconds: now, hmac });
   const cases: [string, Partial<Parameters<typeof verifyRelayRequest>[0]>, string][] = [
-    ['a changed body', { body: body.replace('[]', '[{}]') }, 'bad-signature'],
-    ['another secret', { secret: 'other' }, 'bad-signature'],
+    ['a changed body', { body: new TextEncoder().encode(body.replace('[]', '[{}]')) }, 'bad-signature'],
+    ['another secret', { secretOf: () => 'other' }, 'bad-signature'],
+    ['another cluster', { headers: { ...signed, clusterId: 'd' }, secretOf: () => secret }, 'bad-signature'],
+    ['a cluster without a secret', { headers: { ...signed, clusterId: 'd' } }, 'unknown-cluster'],
+    [
+      'another query',
+      { target: { method: 'GET', path: '/api/relay/status', query: 'clusterId=d&b=2' } },
+      'bad-signature',
+    ],
+    [
+      'another path',
+      { target: { method: 'GET', path: '/api/relay/events', query: 'b=2&clusterId=c' } },
+      'bad-signature',
+    ],
+    [
+      'another method',
+      { target: { method: 'POST', path: '/api/relay/status', query: 'b=2&clusterId=c' } },
+      'bad-signature',
+    ],
+    ['another nonce', { headers: { ...signed, nonce: 'x'.repeat(20) } }, 'bad-signature'],
+    ['a malformed nonce', { headers: { ...signed, nonce: 'short' } }, 'bad-nonce'],
     ['a replay after 5 minutes', { nowSeconds: now + 301 }, 'stale'],
     ['a timestamp from the future', { nowSeconds: now - 301 }, 'stale'],
-    ['no signature', { signature: undefined }, 'missing-header'],
-    ['a non-numeric timestamp', { timestamp: '2025-01-01' }, 'bad-timestamp'],
+    ['no signature', { headers: { ...signed, signature: undefined } }, 'missing-header'],
+    ['no cluster', { headers: { ...signed, clusterId: undefined } }, 'missing-header'],
+    ['a non-numeric timestamp', { headers: { ...signed, timestamp: '2025-01-01' } }, 'bad-timestamp'],
   ];
   for (const [name, change, reason] of cases) {
     it(`rejects ${name}`, () => {
-      const v = verifyRelayRequest({
-        secret,
-        body,
-        nowSeconds: now,
-        hmac,
-        timestamp: headers['X-Egret-Timestamp'],
-        signature: headers['X-Egret-Signature'],
-        ...change,
-      });
+      const v = verify(change);
       assert.ok(v.kind === 'rejected' && v.reason === reason, JSON.stringify(v));
     });
   }
+
+  it('compares with the injected constant-time equal', () => {
+    let calls = 0;
+    const v = verify({ crypto: { ...crypto, equal: (a, b) => (calls++, crypto.equal(a, b)) } });
+    assert.equal(v.kind, 'ok');
+    assert.equal(calls, 1);
+  });
 });

@@ -182,8 +182,16 @@ async function handleEventGrid(
     if (Array.isArray(parsed)) events = parsed;
     else if (typeof parsed === 'object' && parsed !== null) events = [parsed];
     else return send(res, 400, 'text/plain', 'expected a JSON array of events or one CloudEvent object');
+    let texts: string[];
+    try {
+      texts = events.map((ev) => JSON.stringify(ev));
+    } catch {
+      // Nested too deep to serialise again (V8's JSON.stringify recurses): the real host's JSON
+      // reader refuses such a body too (Newtonsoft's MaxDepth), before any invocation.
+      return send(res, 400, 'text/plain', 'the request body nests too deeply');
+    }
     const outcomes = await Promise.allSettled(
-      events.map((ev) => rt.invoke(target, 'eventGrid', { triggerData: { json: JSON.stringify(ev) } })),
+      texts.map((json) => rt.invoke(target, 'eventGrid', { triggerData: { json } })),
     );
     const failed = outcomes.find((o) => o.status === 'rejected');
     if (failed) {

@@ -16,13 +16,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hmacSha256Hex } from '../../../shared/adapters/system/hmacSha256Hex.js';
+import { signRelayHttpRequest } from '../../../shared/adapters/system/hmacSha256Hex.js';
 import {
   parseRelayStatusResponse,
   type RelayEventsRequest,
   type RelayStatusItem,
 } from '../../../shared/core/relayContract.js';
-import { signRelayRequest } from '../../../shared/core/relaySignature.js';
 import type {
   StaticGatewayConfiguration,
   StaticGatewayConfigurationSpec,
@@ -421,15 +420,22 @@ export function createRelayClient(options: {
   readonly now?: () => number;
 }): RelayClient {
   const now = options.now ?? Date.now;
-  const headers = (body: string): Record<string, string> => ({
-    ...signRelayRequest({ secret: options.secret, body, nowSeconds: now() / 1000, hmac: hmacSha256Hex }),
+  const headers = (method: 'GET' | 'POST', url: string, body: string): Record<string, string> => ({
+    ...signRelayHttpRequest({
+      secret: options.secret,
+      clusterId: options.clusterId,
+      method,
+      url,
+      body,
+      nowSeconds: now() / 1000,
+    }),
   });
   return {
     async sendEvents(body) {
       const raw = JSON.stringify(body);
       const res = await fetch(`${options.baseUrl}/api/relay/events`, {
         method: 'POST',
-        headers: { ...headers(raw), 'content-type': 'application/json' },
+        headers: { ...headers('POST', '/api/relay/events', raw), 'content-type': 'application/json' },
         body: raw,
       });
       const text = await res.text();
@@ -442,10 +448,8 @@ export function createRelayClient(options: {
       return { status: res.status, body: parsed };
     },
     async status() {
-      const res = await fetch(
-        `${options.baseUrl}/api/relay/status?clusterId=${encodeURIComponent(options.clusterId)}`,
-        { headers: headers('') },
-      );
+      const path = `/api/relay/status?clusterId=${encodeURIComponent(options.clusterId)}`;
+      const res = await fetch(`${options.baseUrl}${path}`, { headers: headers('GET', path, '') });
       const text = await res.text();
       if (!res.ok) throw new Error(`relayStatus answered ${res.status}: ${text}`);
       const parsed = parseRelayStatusResponse(JSON.parse(text));

@@ -211,8 +211,17 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
     async markPoolDirty(input, signal) {
       key('poolKey', input.poolKey);
       const t = await pools(signal);
+      // The generation first read. A later read showing a higher one means another mark was written
+      // AFTER that read, so after the caller's change was stored: a reconcile that sees that mark sees
+      // the change too, and this mark is covered without writing. So a burst of marks on one pool
+      // coalesces instead of retrying in lockstep (issue 12: 200 concurrent deliveries gave 47 × 500
+      // "still conflicting after 20 attempts"; a 1000-event delivery failed 896 invocations).
+      let seen: number | undefined;
       return withRetries('mark pool dirty', async () => {
         const row = await t.get(input.poolKey, POOL_ROW, signal);
+        const current = row === undefined ? 0 : int(row.props, 'dirtyGeneration');
+        if (seen !== undefined && current > seen) return { dirtyGeneration: current };
+        seen ??= current;
         if (!row) {
           await t.create(
             { partitionKey: input.poolKey, rowKey: POOL_ROW, props: { ...emptyPool(), dirtyGeneration: 1n } },
@@ -220,7 +229,7 @@ export function createTableStateStore(options: TableStateStoreOptions): StateSto
           );
           return { dirtyGeneration: 1 };
         }
-        const dirtyGeneration = int(row.props, 'dirtyGeneration') + 1;
+        const dirtyGeneration = current + 1;
         await t.replace(
           {
             partitionKey: input.poolKey,

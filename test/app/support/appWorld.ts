@@ -10,7 +10,6 @@ import {
 } from '../../../shared/adapters/queues/createMemoryWorkQueue.js';
 import { createMemoryStateStore } from '../../../shared/adapters/tables/createMemoryStateStore.js';
 import { applyPlan } from '../../../shared/adapters/arm/applyPlan.js';
-import { hmacSha256Hex } from '../../../shared/adapters/system/hmacSha256Hex.js';
 import { createLineLogger } from '../../../shared/adapters/system/createLineLogger.js';
 import { acceptRelayEvents, type AcceptRelayEventsResult } from '../../../shared/app/acceptRelayEvents.js';
 import type { ControlPlaneSettings } from '../../../shared/app/controlPlaneSettings.js';
@@ -18,7 +17,8 @@ import { readRelayStatus } from '../../../shared/app/readRelayStatus.js';
 import { reconcilePool, type ReconcileResult } from '../../../shared/app/reconcilePool.js';
 import type { ObservedPoolMembers } from '../../../shared/core/observed.js';
 import type { RelayStatusItem } from '../../../shared/core/relayContract.js';
-import { signRelayRequest } from '../../../shared/core/relaySignature.js';
+import type { RelayAuth } from '../../../shared/app/authenticateRelayRequest.js';
+import { relayAuth, signedRelayRequest } from '../../support/relaySigning.js';
 import type {
   StaticGatewayConfiguration,
   StaticGatewayConfigurationSpec,
@@ -75,7 +75,7 @@ export interface AppWorld {
     clock: Clock;
     logger: ReturnType<typeof createLineLogger>;
     settings: ControlPlaneSettings;
-    relay: { secret: string; hmac: typeof hmacSha256Hex; clock: Clock };
+    relay: RelayAuth;
   };
   /** Signs and sends a relayEvents body through the use case. */
   send(body: unknown): Promise<AcceptRelayEventsResult>;
@@ -95,7 +95,7 @@ export function createAppWorld(kind: PoolKind, count = 2, members?: ObservedPool
     logs.push(l);
   };
   const logger = createLineLogger({ debug: sink, info: sink, warn: sink, error: sink });
-  const relay = { secret: SECRET, hmac: hmacSha256Hex, clock };
+  const relay = relayAuth(SECRET, clock);
   const deps = {
     state,
     queue,
@@ -107,15 +107,15 @@ export function createAppWorld(kind: PoolKind, count = 2, members?: ObservedPool
     relay,
   };
   const signal = AbortSignal.timeout(30_000);
-  const signed = (rawBody: string) => {
-    const h = signRelayRequest({
+  const signed = (body: string, url = '/api/relay/events', clusterId?: string) =>
+    signedRelayRequest({
       secret: SECRET,
-      body: rawBody,
+      method: body === '' ? 'GET' : 'POST',
+      url,
+      body,
       nowSeconds: clock.nowMs() / 1000,
-      hmac: hmacSha256Hex,
+      ...(clusterId === undefined ? {} : { clusterId }),
     });
-    return { timestamp: h['X-Egret-Timestamp'], signature: h['X-Egret-Signature'], rawBody };
-  };
   return {
     arm,
     state,
@@ -125,7 +125,8 @@ export function createAppWorld(kind: PoolKind, count = 2, members?: ObservedPool
     deps,
     send: (body) => acceptRelayEvents(deps, signed(JSON.stringify(body)), signal),
     status: async (clusterId = CLUSTER) => {
-      const r = await readRelayStatus(deps, { ...signed(''), clusterId }, signal);
+      const url = `/api/relay/status?clusterId=${encodeURIComponent(clusterId)}`;
+      const r = await readRelayStatus(deps, { ...signed('', url, clusterId), clusterId }, signal);
       if (r.kind !== 'ok') throw new Error(`relayStatus: ${JSON.stringify(r)}`);
       return r.body.items;
     },

@@ -17,7 +17,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hmacSha256Hex } from '../../../agents/relay/controlPlaneClient.js';
+import { relayClientCrypto } from '../../../agents/relay/controlPlaneClient.js';
 import type { Clock } from '../../../shared/ports/clock.js';
 import {
   invalidSpecCondition,
@@ -36,7 +36,12 @@ import type {
   StaticGatewayConfigurationStatus,
 } from '../../../shared/core/staticGatewayConfiguration.js';
 import { validateStaticGatewayConfiguration } from '../../../shared/core/validateStaticGatewayConfiguration.js';
-import { RELAY_SIGNATURE_HEADER, RELAY_TIMESTAMP_HEADER } from '../../../shared/core/wellKnown.js';
+import {
+  RELAY_CLUSTER_HEADER,
+  RELAY_NONCE_HEADER,
+  RELAY_SIGNATURE_HEADER,
+  RELAY_TIMESTAMP_HEADER,
+} from '../../../shared/core/wellKnown.js';
 
 /** One accepted request, as received. */
 export interface ReceivedRequest {
@@ -67,6 +72,7 @@ export class ContractControlPlane {
   readonly received: ReceivedRequest[] = [];
   readonly refused: { status: number; message: string }[] = [];
   private readonly clusters = new Map<string, Map<string, Known>>();
+  private readonly seenSignatures = new Set<string>();
   private server: Server | undefined;
   private port = 0;
   private availability: Availability = 'up';
@@ -170,14 +176,22 @@ export class ContractControlPlane {
       return Array.isArray(v) ? v[0] : v;
     };
     const verification = verifyRelayRequest({
-      secret: this.options.secret,
-      timestamp: header(RELAY_TIMESTAMP_HEADER),
-      signature: header(RELAY_SIGNATURE_HEADER),
-      body: rawBody,
+      secretOf: () => this.options.secret,
+      headers: {
+        clusterId: header(RELAY_CLUSTER_HEADER),
+        timestamp: header(RELAY_TIMESTAMP_HEADER),
+        nonce: header(RELAY_NONCE_HEADER),
+        signature: header(RELAY_SIGNATURE_HEADER),
+      },
+      target: { method: req.method ?? '', path: url.pathname, query: url.search.replace(/^\?/, '') },
+      body: new Uint8Array(Buffer.concat(chunks)),
       nowSeconds: Math.floor(this.options.clock.nowMs() / 1000),
-      hmac: hmacSha256Hex,
+      crypto: relayClientCrypto,
     });
     if (verification.kind !== 'ok') return reply(401, { error: 'unauthorized' });
+    // As the control plane: a signature is good once (a relay retry signs again with a new nonce).
+    if (this.seenSignatures.has(verification.signature)) return reply(401, { error: 'unauthorized' });
+    this.seenSignatures.add(verification.signature);
 
     if (req.method === 'POST' && url.pathname === '/api/relay/events') {
       let json: unknown;
@@ -189,6 +203,8 @@ export class ContractControlPlane {
       const parsed = parseRelayEventsRequest(json);
       if (parsed.kind === 'invalid') return reply(400, { error: 'invalid body', problems: parsed.problems });
       const body = json as ReceivedRequest['body'] & object;
+      if (body.clusterId !== verification.clusterId)
+        return reply(400, { error: 'clusterId is not the signed one' });
       this.received.push({ method: 'POST', path: url.pathname, rawBody, body });
       this.apply(body, isFullSync(parsed.value));
       return reply(200, { accepted: body.events.length });
@@ -196,6 +212,8 @@ export class ContractControlPlane {
     if (req.method === 'GET' && url.pathname === '/api/relay/status') {
       const clusterId = url.searchParams.get('clusterId');
       if (clusterId === null || clusterId === '') return reply(400, { error: 'clusterId is required' });
+      if (clusterId !== verification.clusterId)
+        return reply(400, { error: 'clusterId is not the signed one' });
       this.received.push({ method: 'GET', path: url.pathname, rawBody, body: undefined });
       const items: RelayStatusItem[] = [...(this.clusters.get(clusterId)?.values() ?? [])].map((k) => ({
         namespace: k.object.metadata.namespace,
