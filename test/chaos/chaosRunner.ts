@@ -144,16 +144,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         for (const v of result.violations.slice(0, 12)) log(`  ${v.kind}: ${v.detail}`);
         const problems = (await Promise.all(world.hosts.map((h) => h.logs().catch(() => [])))).flat();
         for (const p of problems.slice(-6)) log(`  host: ${p}`);
+        await world.stop(); // samples each host's peak RSS on the way
         peakHost = Math.max(peakHost, world.peakHostRssBytes());
-        await world.stop();
         world = undefined;
       }
     }
   } finally {
     if (world !== undefined) {
-      await Promise.all(world.hosts.map((h) => h.memory().catch(() => undefined)));
-      peakHost = Math.max(peakHost, world.peakHostRssBytes());
       await world.stop();
+      peakHost = Math.max(peakHost, world.peakHostRssBytes());
     }
   }
   return summarize(options, results, observed, {
