@@ -95,11 +95,27 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let rvBase = RESOURCE_VERSION_BASE;
   try {
     for (const [i, seed] of seeds.entries()) {
+      const schedule = generateSchedule(seed, options.profile ?? FULL_PROFILE);
       if (world === undefined) {
-        world = await startChaosWorld({ latencyScale: options.latencyScale ?? 0.001, faultSeed: seed });
+        try {
+          world = await startChaosWorld({ latencyScale: options.latencyScale ?? 0.001, faultSeed: seed });
+        } catch (e) {
+          // The machine cannot start a world (e.g. node_modules went away): report what ran.
+          const detail = `the world did not start: ${e instanceof Error ? e.message.slice(0, 300) : String(e)}`;
+          log(`schedule ${i + 1}/${seeds.length} seed ${seed}: ${detail}`);
+          results.push({
+            seed,
+            schedule,
+            violations: [{ kind: 'harness-error', detail }],
+            convergeMs: undefined,
+            recoveryMs: undefined,
+            killed: false,
+            finalReasons: [],
+          });
+          break;
+        }
         worldRestarts++;
       }
-      const schedule = generateSchedule(seed, options.profile ?? FULL_PROFILE);
       const result = await runSchedule(world, schedule, {
         convergeTimeoutMs: options.convergeTimeoutMs ?? 45_000,
         observed,
@@ -128,16 +144,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         for (const v of result.violations.slice(0, 12)) log(`  ${v.kind}: ${v.detail}`);
         const problems = (await Promise.all(world.hosts.map((h) => h.logs().catch(() => [])))).flat();
         for (const p of problems.slice(-6)) log(`  host: ${p}`);
+        await world.stop(); // samples each host's peak RSS on the way
         peakHost = Math.max(peakHost, world.peakHostRssBytes());
-        await world.stop();
         world = undefined;
       }
     }
   } finally {
     if (world !== undefined) {
-      await Promise.all(world.hosts.map((h) => h.memory().catch(() => undefined)));
-      peakHost = Math.max(peakHost, world.peakHostRssBytes());
       await world.stop();
+      peakHost = Math.max(peakHost, world.peakHostRssBytes());
     }
   }
   return summarize(options, results, observed, {
