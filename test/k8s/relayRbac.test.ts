@@ -55,7 +55,7 @@ describe('relay RBAC, checked against what the relay does', () => {
     );
     // The same problem twice: the second InvalidSpec Event is a series PATCH of the first.
     const setSpec = (spec: object) => kube.put({ ...(kube.get(sgcRef('a')) as any), spec });
-    const readyReason = () => (kube.get(sgcRef('a')) as any)?.status?.conditions?.[0]?.reason;
+    const readyReason = (): unknown => (kube.get(sgcRef('a')) as any)?.status?.conditions?.[0]?.reason;
     for (const [spec, reason] of [
       [{ gatewayNodepoolName: 'gw', excludeCidrs: ['nope'] }, 'InvalidSpec'],
       [{ gatewayNodepoolName: 'gw' }, 'Reconciled'],
