@@ -31,14 +31,17 @@ export const IMAGES = {
 } as const satisfies Record<string, { bundles: readonly string[]; plain: readonly string[] }>;
 export type ImageName = keyof typeof IMAGES;
 
-/** Refuses a module of the repository outside agents/ and shared/core/. */
+/** The one system clock (no package, Date.now and timers): the agents run it as the control plane does. */
+const SYSTEM_CLOCK = 'shared/adapters/system/systemClock.ts';
+
+/** Refuses a module of the repository outside agents/, shared/core/ and the system clock. */
 const agentsOnly: Plugin = {
   name: 'egret-agents-only',
   setup(b) {
     b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
       const rel = relative(REPO_ROOT, args.path).split('\\').join('/');
       if (rel.startsWith('node_modules/') || rel.startsWith('..')) return undefined;
-      if (rel.startsWith('agents/') || rel.startsWith('shared/core/')) return undefined;
+      if (rel.startsWith('agents/') || rel.startsWith('shared/core/') || rel === SYSTEM_CLOCK) return undefined;
       return { errors: [{ text: `${rel} is not part of the agents (only agents/ and shared/core/ are)` }] };
     });
   },

@@ -125,7 +125,7 @@ describe('reconcilePool', () => {
 
   it('writes nothing to Azure for an invalid spec and says why', async () => {
     const w = createAppWorld('vmss', 2);
-    const bad = { ...vmssSpec(), excludeCidrs: ['10.0.0.1/8'] };
+    const bad = { ...vmssSpec(), excludeCidrs: ['10.0.0.0/33'] };
     await w.send({ clusterId: CLUSTER, events: [{ type: 'ADDED', object: sgc('bad', bad) }] });
     await w.drain();
     const [item] = await w.status();

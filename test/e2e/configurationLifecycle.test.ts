@@ -117,15 +117,9 @@ describe('a configuration applied to the cluster, end to end', () => {
         spec: { gatewayNodepoolName: 'gw', publicIpPrefixId: foreignPrefix },
         field: 'spec.publicIpPrefixId',
       },
-      'prefix-27': {
-        spec: {
-          gatewayVmssProfile: { vmssResourceGroup: RG, vmssName: 'aks-gw-vmss', publicIpPrefixSize: 27 },
-        },
-        field: 'spec.gatewayVmssProfile.publicIpPrefixSize',
-      },
-      'private-vmss': {
-        spec: { gatewayNodepoolName: 'gw', provisionPublicIps: false },
-        field: 'spec.provisionPublicIps',
+      'not-a-cidr': {
+        spec: { gatewayNodepoolName: 'gw', excludeCidrs: ['10.0.0.0/33'] },
+        field: 'spec.excludeCidrs[0]',
       },
     };
     for (const [name, c] of Object.entries(cases)) await w.apply(name, c.spec);
