@@ -51,7 +51,7 @@ export function specFor(kind: ConfigKind, world: ChaosWorld): StaticGatewayConfi
     case 'sa-private':
       return saSpec(false);
     case 'invalid-cidr':
-      return { gatewayNodepoolName: 'gw', excludeCidrs: ['10.0.0.1/8'] };
+      return { gatewayNodepoolName: 'gw', excludeCidrs: ['10.0.0.0/33'] };
     case 'invalid-two-pools':
       return {
         gatewayNodepoolName: 'gw',

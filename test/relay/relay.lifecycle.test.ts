@@ -116,7 +116,7 @@ describe('relay lifecycle (stand-in + control-plane contract double)', () => {
   });
 
   it('a spec that passes the schema but fails deeper validation gets Ready=False with the reason', async () => {
-    await world.apply('bad-cidr', { gatewayNodepoolName: 'gwpool', excludeCidrs: ['10.0.0.1/8'] });
+    await world.apply('bad-cidr', { gatewayNodepoolName: 'gwpool', excludeCidrs: ['10.0.0.0/33'] });
     const sgc = await world.eventually(async () => {
       const o = await world.get('bad-cidr');
       return readyOf(o)?.status === 'False' ? o : undefined;

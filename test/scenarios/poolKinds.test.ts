@@ -174,7 +174,7 @@ describe('a configuration on each pool kind, through the control plane', () => {
     await w.apply('invalid-gw', {
       gatewayNodepoolName: 'gw',
       provisionPublicIps: true,
-      excludeCidrs: ['10.0.0.1/8'],
+      excludeCidrs: ['10.0.0.0/33'],
     });
     const item = await w.waitFor('invalid-gw', 'InvalidSpec');
     assert.match(item.status.conditions?.[0]?.message ?? '', /spec\.excludeCidrs\[0\]/);
