@@ -11,8 +11,8 @@ import type { FaultRuleSpec } from '../../infra/local/arm/engines/faultEngine.js
 /** The spec shapes a configuration can take, with what the control plane must make of them. */
 export const CONFIG_KINDS = {
   'gw-public': { pool: 'gw', expect: 'valid' },
-  /** Private mode needs stable private IPs, which a VMSS does not have. */
-  'gw-private': { pool: 'gw', expect: 'excluded', reason: 'InvalidSpec' },
+  /** Private mode on a VMSS: served as upstream serves it, with a warning (its private IPs can change). */
+  'gw-private': { pool: 'gw', expect: 'valid' },
   'gw-profile': { pool: 'gw', expect: 'valid' },
   'gw-byo': { pool: 'gw', expect: 'valid', byo: 'gw' },
   'gw-excluded-cidrs': { pool: 'gw', expect: 'valid' },
