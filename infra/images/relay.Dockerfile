@@ -31,6 +31,7 @@ COPY infra/k8s/package.json ./infra/k8s/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY scripts/packageImages.ts ./scripts/
 COPY shared/core ./shared/core
+COPY shared/adapters/system/systemClock.ts ./shared/adapters/system/
 COPY agents ./agents
 RUN npm run package:images
 
