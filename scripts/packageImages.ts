@@ -41,7 +41,8 @@ const agentsOnly: Plugin = {
     b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
       const rel = relative(REPO_ROOT, args.path).split('\\').join('/');
       if (rel.startsWith('node_modules/') || rel.startsWith('..')) return undefined;
-      if (rel.startsWith('agents/') || rel.startsWith('shared/core/') || rel === SYSTEM_CLOCK) return undefined;
+      if (rel.startsWith('agents/') || rel.startsWith('shared/core/') || rel === SYSTEM_CLOCK)
+        return undefined;
       return { errors: [{ text: `${rel} is not part of the agents (only agents/ and shared/core/ are)` }] };
     });
   },

@@ -13,7 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import { wireGuardPublicKey } from '../../agents/common/wireguard.js';
 import { EGRET_SYSTEM_NAMESPACE } from '../../infra/local/sandbox/startSandboxKube.js';
 import { STATIC_GATEWAY_CONFIGURATION_FINALIZER } from '../../shared/core/wellKnown.js';
-import { isClean, readyOf, RG, startE2eWorld, type E2eWorld } from './support/e2eWorld.js';
+import { isClean, readyOf, startE2eWorld, type E2eWorld } from './support/e2eWorld.js';
 
 describe('a configuration applied to the cluster, end to end', () => {
   let w: E2eWorld;
