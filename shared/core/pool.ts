@@ -139,7 +139,12 @@ export interface ResolvedPool {
 
 /** The outcome of {@link resolvePool}. */
 export type PoolResolution =
-  | { readonly kind: 'resolved'; readonly pool: ResolvedPool }
+  | {
+      readonly kind: 'resolved';
+      readonly pool: ResolvedPool;
+      /** Served, but worth telling the user (an `Accepted` warning in the status). */
+      readonly warning?: { readonly field: string; readonly message: string };
+    }
   | { readonly kind: 'not-found'; readonly message: string }
   | { readonly kind: 'invalid'; readonly field: string; readonly message: string };
 
@@ -191,13 +196,19 @@ export function resolvePool(spec: DesiredSpec, inventory: PoolInventory): PoolRe
         .sort((a, b) => compare(a.name.toLowerCase(), b.name.toLowerCase()))[0];
       if (vmss !== undefined) {
         if (!publicIps) {
+          // Served as upstream serves it (its e2e suite does), with a warning: a VMSS instance's
+          // secondary private IP can change when it is reimaged, rebuilt or scaled.
+          const r = resolvedVmss(vmss, undefined);
+          if (r.kind !== 'resolved') return r;
           return {
-            kind: 'invalid',
-            field: 'spec.provisionPublicIps',
-            message:
-              `private-IP mode (provisionPublicIps: false) needs stable private IPs, but nodepool ${name} is a VMSS ` +
-              `(${vmss.name}), whose secondary IPs can change on reimage and scale; use an AKS VirtualMachines pool ` +
-              'or gatewayProfile.standaloneVMProfile',
+            ...r,
+            warning: {
+              field: 'spec.provisionPublicIps',
+              message:
+                `private-IP mode on nodepool ${name}, a VMSS (${vmss.name}): an instance's secondary private IP can ` +
+                'change when it is reimaged, rebuilt or scaled in and out, and the egress IPs in status change with ' +
+                'it; an AKS VirtualMachines pool or gatewayProfile.standaloneVMProfile keeps them stable',
+            },
           };
         }
         const size = prefixSizeTag(vmss.tags);

@@ -297,16 +297,18 @@ function resolveIdentity<C extends StoredConfiguration>(
       return e;
     }
     live ??= r.pool;
-    if (e.spec.egress.kind !== 'public' || r.pool.prefixLength === undefined) return e;
+    const spec = e.spec;
+    if (r.warning !== undefined) e = { ...e, warnings: [...(e.warnings ?? []), r.warning] };
+    if (spec.egress.kind !== 'public' || r.pool.prefixLength === undefined) return e;
     if (length === undefined) {
       length = { value: r.pool.prefixLength, owner: e.config };
       return e;
     }
     if (length.value === r.pool.prefixLength) return e;
     const field =
-      e.spec.pool.field === 'spec.gatewayNodepoolName'
-        ? e.spec.pool.field
-        : `${e.spec.pool.field}.publicIpPrefixSize`;
+      spec.pool.field === 'spec.gatewayNodepoolName'
+        ? spec.pool.field
+        : `${spec.pool.field}.publicIpPrefixSize`;
     return {
       ...e,
       problem: {
