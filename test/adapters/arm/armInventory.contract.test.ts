@@ -121,7 +121,11 @@ describe('ArmInventory and pool providers (reads) against the ARM stand-in', () 
       nodepoolSpec('gw', { kind: 'private' }),
       w.signal,
     );
-    assert.ok(privateOnVmss.kind === 'invalid' && privateOnVmss.field === 'spec.provisionPublicIps');
+    // Served as upstream serves it, with a warning that a VMSS's private IPs can change.
+    assert.ok(
+      privateOnVmss.kind === 'resolved' && privateOnVmss.warning?.field === 'spec.provisionPublicIps',
+    );
+    assert.equal(privateOnVmss.pool.prefixLength, undefined, 'private mode asks for no prefix');
   });
 
   it('VMSS provider: model, every instance with its primary NIC view (allocated private IP), one page-walk each', async () => {
